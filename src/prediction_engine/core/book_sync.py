@@ -1,0 +1,146 @@
+"""Keep a set of local books exact from snapshots and deltas, and say when one needs a resync.
+
+Pure reducer: ``BookSet.apply(event)`` mutates only its own books and returns the token that
+must be re-snapshotted, if any. Rules (Polymarket has no sequence numbers):
+
+- a snapshot replaces the book and makes it valid; deltas before the first snapshot, or after
+  a tick-size change until the next snapshot, are dropped and counted;
+- at each ``checkpoint`` delta carrying the venue's top of book, levels better than the venue's
+  best are removed (a trade went through them and their deletions are still in flight), then
+  any remaining disagreement is a desync: the book is dropped and its token returned;
+- a delta off the book's grid is a desync too, unless the grid was only inferred from an old
+  snapshot without ``tick_size``, in which case the grid is refined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prediction_engine.core.book import TICK_SIZES, OffGridPriceError, OrderBook, infer_tick_size
+from prediction_engine.core.events import BookDelta, BookSnapshot, Event, Side, TickSizeChanged
+from prediction_engine.core.ids import TokenId
+from prediction_engine.core.numbers import ONE
+
+__all__ = ["BookSet", "BookSyncCounters"]
+
+
+@dataclass
+class BookSyncCounters:
+    """What the reducer did, for metrics and tests."""
+
+    snapshots: int = 0
+    deltas: int = 0
+    deltas_unsynced: int = 0
+    checks: int = 0
+    pruned_levels: int = 0
+    desyncs: int = 0
+    tick_changes: int = 0
+
+
+class BookSet:
+    """Local books by token, kept in sync by :meth:`apply`."""
+
+    def __init__(self) -> None:
+        self.books: dict[TokenId, OrderBook] = {}
+        self.counters = BookSyncCounters()
+        self._inferred: set[TokenId] = set()
+
+    def book(self, token: TokenId) -> OrderBook | None:
+        """The book of ``token`` if it is valid (synced), else ``None``."""
+        book = self.books.get(token)
+        return book if book is not None and book.valid else None
+
+    def invalidate(self, token: TokenId) -> None:
+        """Drop a book's levels (e.g. after a disconnect) until its next snapshot."""
+        book = self.books.get(token)
+        if book is not None:
+            book.clear()
+
+    def apply(self, event: Event) -> TokenId | None:
+        """Reduce one event; return a token whose book must be re-snapshotted, if any."""
+        if isinstance(event, BookDelta):
+            return self._delta(event)
+        if isinstance(event, BookSnapshot):
+            self._snapshot(event)
+        elif isinstance(event, TickSizeChanged):
+            return self._tick_change(event)
+        return None
+
+    def _snapshot(self, snap: BookSnapshot) -> None:
+        self.counters.snapshots += 1
+        book = self.books.get(snap.token)
+        if book is None:
+            book = self.books[snap.token] = OrderBook()
+        tick = snap.tick_size
+        if tick is None:
+            prices = [p for p, _ in snap.bids] + [p for p, _ in snap.asks]
+            tick = infer_tick_size(prices, default=book.tick_size)
+            self._inferred.add(snap.token)
+        else:
+            self._inferred.discard(snap.token)
+        book.apply_snapshot(snap.bids, snap.asks, tick)
+
+    def _tick_change(self, event: TickSizeChanged) -> TokenId:
+        self.counters.tick_changes += 1
+        book = self.books.get(event.token)
+        if book is None:
+            book = self.books[event.token] = OrderBook(event.new_tick_size)
+        else:
+            book.change_tick_size(event.new_tick_size)
+        self._inferred.discard(event.token)
+        return event.token
+
+    def _delta(self, delta: BookDelta) -> TokenId | None:
+        book = self.books.get(delta.token)
+        if book is None or not book.valid:
+            self.counters.deltas_unsynced += 1
+            return None
+        self.counters.deltas += 1
+        try:
+            book.set_level(delta.side is Side.BUY, delta.price, delta.size)
+        except OffGridPriceError:
+            if not self._refine(delta.token, book, delta.price):
+                return self._desync(delta.token, book)
+            book.set_level(delta.side is Side.BUY, delta.price, delta.size)
+        if delta.checkpoint and not self._agrees(book, delta):
+            return self._desync(delta.token, book)
+        return None
+
+    def _refine(self, token: TokenId, book: OrderBook, price: int) -> bool:
+        if token not in self._inferred:
+            return False
+        finer = [t for t in TICK_SIZES if t < book.tick_size and price % t == 0 and 0 < price < ONE]
+        if not finer:
+            return False
+        book.apply_snapshot(book.bids(), book.asks(), finer[0])
+        return True
+
+    def _agrees(self, book: OrderBook, delta: BookDelta) -> bool:
+        bid, ask = delta.venue_best_bid, delta.venue_best_ask
+        if bid is None and ask is None:
+            return True
+        self.counters.checks += 1
+        if bid is not None:
+            self._prune_bids(book, bid)
+            if (book.best_bid or 0) != bid:
+                return False
+        if ask is not None:
+            self._prune_asks(book, ask)
+            if (book.best_ask or ONE) != ask:
+                return False
+        return True
+
+    def _prune_bids(self, book: OrderBook, venue_best: int) -> None:
+        while (best := book.best_bid) is not None and best > venue_best:
+            book.set_bid(best, 0)
+            self.counters.pruned_levels += 1
+
+    def _prune_asks(self, book: OrderBook, venue_best: int) -> None:
+        while (best := book.best_ask) is not None and best < venue_best:
+            book.set_ask(best, 0)
+            self.counters.pruned_levels += 1
+
+    def _desync(self, token: TokenId, book: OrderBook) -> TokenId:
+        self.counters.desyncs += 1
+        book.clear()
+        return token
