@@ -1,0 +1,99 @@
+"""Order book of one binary market (pure): the YES book is stored, NO is its exact mirror.
+
+A bid at p on YES is an ask at 1 - p on NO and vice versa, so the two tokens can never
+disagree. Prices and sizes are micro-units; sides use the wire words BUY (bid) and SELL (ask).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prediction_engine.sim.polymarket.units import MICRO
+
+BUY = "BUY"
+SELL = "SELL"
+
+
+def opposite(side: str) -> str:
+    """BUY <-> SELL."""
+    return SELL if side == BUY else BUY
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """A level's new absolute size (0 deletes), in the frame of one outcome token."""
+
+    outcome: int
+    side: str
+    price: int
+    size: int
+
+    def mirrored(self) -> LevelChange:
+        """The same change seen from the complement token."""
+        return LevelChange(1 - self.outcome, opposite(self.side), MICRO - self.price, self.size)
+
+
+@dataclass
+class Book:
+    """YES-side levels (price -> size) on the market's tick grid, never crossed."""
+
+    tick: int
+    bids: dict[int, int] = field(default_factory=dict)
+    asks: dict[int, int] = field(default_factory=dict)
+
+    def sides(self, outcome: int) -> tuple[dict[int, int], dict[int, int]]:
+        """(bids, asks) of outcome 0 (YES) or 1 (NO, mirrored)."""
+        if outcome == 0:
+            return dict(self.bids), dict(self.asks)
+        return _mirror(self.asks), _mirror(self.bids)
+
+    def best_bid(self) -> int | None:
+        """Highest YES bid."""
+        return max(self.bids) if self.bids else None
+
+    def best_ask(self) -> int | None:
+        """Lowest YES ask."""
+        return min(self.asks) if self.asks else None
+
+    def apply(self, change: LevelChange) -> None:
+        """Set a level's absolute size; raise ValueError if it would cross or leave the grid."""
+        yes = change if change.outcome == 0 else change.mirrored()
+        self._check(yes)
+        levels = self.bids if yes.side == BUY else self.asks
+        if yes.size == 0:
+            levels.pop(yes.price, None)
+        else:
+            levels[yes.price] = yes.size
+
+    def retick(self, tick: int) -> list[LevelChange]:
+        """Switch the grid, deleting YES levels that are off it; return those deletions."""
+        self.tick = tick
+        dropped = [
+            LevelChange(0, side, price, 0)
+            for side, levels in ((BUY, self.bids), (SELL, self.asks))
+            for price in sorted(levels)
+            if price % tick
+        ]
+        for change in dropped:
+            self.apply(change)
+        return dropped
+
+    def clear(self) -> None:
+        """Remove every level (market closed)."""
+        self.bids.clear()
+        self.asks.clear()
+
+    def _check(self, yes: LevelChange) -> None:
+        if yes.size == 0:
+            return
+        if yes.price % self.tick or not self.tick <= yes.price <= MICRO - self.tick:
+            raise ValueError(f"price {yes.price} is off the {self.tick} grid")
+        best_ask, best_bid = self.best_ask(), self.best_bid()
+        if yes.side == BUY and best_ask is not None and yes.price >= best_ask:
+            raise ValueError(f"bid {yes.price} would cross ask {best_ask}")
+        if yes.side == SELL and best_bid is not None and yes.price <= best_bid:
+            raise ValueError(f"ask {yes.price} would cross bid {best_bid}")
+
+
+def _mirror(levels: dict[int, int]) -> dict[int, int]:
+    return {MICRO - price: size for price, size in levels.items()}
