@@ -11,6 +11,13 @@ ext_modules = []
 if os.environ.get("PENGINE_PURE_PYTHON") != "1":
     from mypyc.build import mypycify
 
-    ext_modules = mypycify(["src/prediction_engine/core/book.py"], opt_level="3")
+    ext_modules = mypycify(
+        [
+            "src/prediction_engine/core/book.py",
+            "src/prediction_engine/core/book_sync.py",
+            "src/prediction_engine/venues/polymarket/parse.py",
+        ],
+        opt_level="3",
+    )
 
 setup(ext_modules=ext_modules)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -44,6 +44,7 @@ from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEvent
 
 __all__ = [
     "DecodeError",
+    "PolymarketParser",
     "UnknownEventError",
     "is_json_frame",
     "parse_frame",
@@ -84,8 +85,11 @@ _T = TypeVar("_T")
 
 def is_json_frame(frame: Frame) -> bool:
     """True if the frame looks like JSON (object or array) rather than a text control word."""
-    head = frame.lstrip()[:1]
-    return head in (b"{", b"[", "{", "[")
+    head = frame[:1]
+    if head in (b"{", b"[", "{", "["):
+        return True
+    stripped = frame.lstrip()[:1]
+    return stripped in (b"{", b"[", "{", "[")
 
 
 # -- scalars ---------------------------------------------------------------------------------
@@ -126,6 +130,46 @@ def _levels(
     return tuple(pairs)
 
 
+class _Memo:
+    """Validated ids and parsed prices seen before. Speeds up the hot path; never changes a
+    result (a miss runs the same validation). Bounded: cleared when it grows too large."""
+
+    __slots__ = ("markets", "prices", "tokens")
+    LIMIT: Final = 100_000
+
+    def __init__(self) -> None:
+        self.markets: dict[str, ConditionId] = {}
+        self.tokens: dict[str, TokenId] = {}
+        self.prices: dict[str, int] = {}
+
+    def market(self, text: str) -> ConditionId:
+        hit = self.markets.get(text)
+        if hit is None:
+            hit = parse_condition_id(text)
+            self._bound(self.markets)[text] = hit
+        return hit
+
+    def token(self, text: str) -> TokenId:
+        hit = self.tokens.get(text)
+        if hit is None:
+            hit = parse_token_id(text)
+            self._bound(self.tokens)[text] = hit
+        return hit
+
+    def price(self, text: str) -> int:
+        """Micro-units of a decimal string (prices and, as they repeat too, sizes)."""
+        hit = self.prices.get(text)
+        if hit is None:
+            hit = parse_micro(text)
+            self._bound(self.prices)[text] = hit
+        return hit
+
+    def _bound(self, table: dict[str, _T]) -> dict[str, _T]:
+        if len(table) >= self.LIMIT:
+            table.clear()
+        return table
+
+
 # -- market channel --------------------------------------------------------------------------
 
 
@@ -146,37 +190,34 @@ def _book(msg: wire.PolymarketBook | wire.PolymarketRestBook, recv_ns: int) -> B
     )
 
 
-def _price_change(msg: wire.PolymarketPriceChange, recv_ns: int) -> list[Event]:
-    market = parse_condition_id(msg.market)
+def _price_change(msg: wire.PolymarketPriceChange, recv_ns: int, memo: _Memo) -> list[Event]:
+    market = memo.market(msg.market)
     ts = _ms(msg.timestamp)
     if msg.price_changes is None:
         return _legacy_price_change(msg, market, ts, recv_ns)
     entries = msg.price_changes
-    seen: set[str] = set()
-    last = [False] * len(entries)
-    for i in range(len(entries) - 1, -1, -1):
-        asset = entries[i].asset_id
-        if asset not in seen:
-            seen.add(asset)
-            last[i] = True
-    tokens = {a: parse_token_id(a) for a in seen}
-    return [
-        BookDelta(
-            venue=PM,
-            market=market,
-            token=tokens[e.asset_id],
-            ts_event=ts,
-            ts_recv=recv_ns,
-            side=_side(e.side),
-            price=parse_micro(e.price),
-            size=parse_micro(e.size),
-            venue_best_bid=_micro_or_none(e.best_bid),
-            venue_best_ask=_micro_or_none(e.best_ask),
-            checkpoint=last[i],
-            hash=e.hash,
-        )
-        for i, e in enumerate(entries)
-    ]
+    last = {e.asset_id: i for i, e in enumerate(entries)}
+    price, token, sides = memo.price, memo.token, _SIDES
+    try:
+        return [
+            BookDelta(
+                venue=PM,
+                market=market,
+                token=token(e.asset_id),
+                ts_event=ts,
+                ts_recv=recv_ns,
+                side=sides[e.side],
+                price=price(e.price),
+                size=price(e.size),
+                venue_best_bid=price(e.best_bid) if e.best_bid else None,
+                venue_best_ask=price(e.best_ask) if e.best_ask else None,
+                checkpoint=last[e.asset_id] == i,
+                hash=e.hash,
+            )
+            for i, e in enumerate(entries)
+        ]
+    except KeyError as e:
+        raise DecodeError(f"side must be BUY or SELL, got {e.args[0]!r}"[:60]) from None
 
 
 def _legacy_price_change(
@@ -367,7 +408,6 @@ def _user_trade(msg: wire.PolymarketUserTrade, recv_ns: int) -> UserTradeUpdated
 
 _CONVERTERS: Final[dict[type, Callable[[object, int], Event | list[Event]]]] = {
     wire.PolymarketBook: _book,  # type: ignore[dict-item]
-    wire.PolymarketPriceChange: _price_change,  # type: ignore[dict-item]
     wire.PolymarketLastTradePrice: _last_trade,  # type: ignore[dict-item]
     wire.PolymarketTickSizeChange: _tick_change,  # type: ignore[dict-item]
     wire.PolymarketBestBidAsk: _best_bid_ask,  # type: ignore[dict-item]
@@ -403,16 +443,16 @@ def _decode(decoder: msgspec.json.Decoder[_T], frame: Frame) -> _T:
         raise DecodeError(f"malformed JSON: {e}", frame) from e
 
 
-def _convert(decoded: object, frame: Frame, recv_ns: int) -> list[Event]:
+def _convert(decoded: object, frame: Frame, recv_ns: int, memo: _Memo) -> list[Event]:
     messages = decoded if isinstance(decoded, list) else [decoded]
     out: list[Event] = []
     try:
         for msg in messages:
-            result = _CONVERTERS[type(msg)](msg, recv_ns)
-            if isinstance(result, list):
-                out.extend(result)
+            if isinstance(msg, wire.PolymarketPriceChange):
+                out.extend(_price_change(msg, recv_ns, memo))
             else:
-                out.append(result)
+                result = _CONVERTERS[type(msg)](msg, recv_ns)
+                out.extend(result) if isinstance(result, list) else out.append(result)
     except DecodeError as e:
         raise DecodeError(e.reason, frame) from e
     except (FixedPointError, InvalidIdError, ValueError) as e:
@@ -420,25 +460,46 @@ def _convert(decoded: object, frame: Frame, recv_ns: int) -> list[Event]:
     return out
 
 
-def _parse(decoder: msgspec.json.Decoder[object], frame: Frame, recv_ns: int) -> list[Event]:
-    if not is_json_frame(frame):
-        return []
-    return _convert(_decode(decoder, frame), frame, recv_ns)
+class PolymarketParser:
+    """The codec as an object: same results as the module functions, faster on a stream
+    because ids and prices already validated are remembered. One per session."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo = _Memo()
+
+    def market_frame(self, frame: Frame, recv_ns: int) -> list[Event]:
+        """Parse one market-channel frame into events (``[]`` for text control frames)."""
+        return self._parse(_MARKET_DECODER, frame, recv_ns)
+
+    def user_frame(self, frame: Frame, recv_ns: int) -> list[Event]:
+        """Parse one user-channel frame into events (``[]`` for text control frames)."""
+        return self._parse(_USER_DECODER, frame, recv_ns)
+
+    def any_frame(self, frame: Frame, recv_ns: int) -> list[Event]:
+        """Parse a frame of either channel (for tools that read mixed captures)."""
+        return self._parse(_ANY_DECODER, frame, recv_ns)
+
+    def _parse(self, decoder: msgspec.json.Decoder[Any], frame: Frame, recv_ns: int) -> list[Event]:
+        if not is_json_frame(frame):
+            return []
+        return _convert(_decode(decoder, frame), frame, recv_ns, self._memo)
 
 
 def parse_market_frame(frame: Frame, recv_ns: int) -> list[Event]:
     """Parse one market-channel frame into events (``[]`` for text control frames)."""
-    return _parse(_MARKET_DECODER, frame, recv_ns)
+    return PolymarketParser().market_frame(frame, recv_ns)
 
 
 def parse_user_frame(frame: Frame, recv_ns: int) -> list[Event]:
     """Parse one user-channel frame into events (``[]`` for text control frames)."""
-    return _parse(_USER_DECODER, frame, recv_ns)
+    return PolymarketParser().user_frame(frame, recv_ns)
 
 
 def parse_frame(frame: Frame, recv_ns: int) -> list[Event]:
     """Parse a frame of either channel (for tools that read mixed captures)."""
-    return _parse(_ANY_DECODER, frame, recv_ns)
+    return PolymarketParser().any_frame(frame, recv_ns)
 
 
 def parse_rest_book(body: Frame, recv_ns: int) -> BookSnapshot:

@@ -27,7 +27,7 @@ from prediction_engine.core.events import BookDelta, BookSnapshot, Event
 from prediction_engine.core.ids import TokenId
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEventError
-from prediction_engine.venues.polymarket.parse import is_json_frame, parse_market_frame
+from prediction_engine.venues.polymarket.parse import PolymarketParser, is_json_frame
 from prediction_engine.venues.websocket import Frame, ReconnectPolicy, WebSocketFeed
 
 __all__ = ["EventSink", "MarketDataSession", "SessionCounters"]
@@ -85,6 +85,7 @@ class MarketDataSession:
     ) -> None:
         self.config = config
         self.books = BookSet()
+        self._parser = PolymarketParser()
         self.counters = SessionCounters()
         self._http, self._clock, self._sink = http, clock, sink
         self._fetch_book, self._on_raw = fetch_book, on_raw
@@ -209,7 +210,7 @@ class MarketDataSession:
             self.counters.text_frames += 1
             return
         try:
-            events = parse_market_frame(frame, recv_ns)
+            events = self._parser.market_frame(frame, recv_ns)
         except UnknownEventError as e:
             self.counters.unknown_events += 1
             log.info("dropped unknown event type %r", e.event_type)
