@@ -15,6 +15,7 @@ if os.environ.get("PENGINE_PURE_PYTHON") != "1":
         [
             "src/prediction_engine/core/book.py",
             "src/prediction_engine/core/book_sync.py",
+            "src/prediction_engine/core/numbers.py",
             "src/prediction_engine/venues/polymarket/parse.py",
         ],
         opt_level="3",

@@ -15,6 +15,7 @@ must be re-snapshotted, if any. Rules (Polymarket has no sequence numbers):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from prediction_engine.core.book import TICK_SIZES, OffGridPriceError, OrderBook, infer_tick_size
 from prediction_engine.core.events import BookDelta, BookSnapshot, Event, Side, TickSizeChanged
@@ -22,6 +23,8 @@ from prediction_engine.core.ids import TokenId
 from prediction_engine.core.numbers import ONE
 
 __all__ = ["BookSet", "BookSyncCounters"]
+
+_BUY: Final = Side.BUY
 
 
 @dataclass
@@ -96,12 +99,13 @@ class BookSet:
             self.counters.deltas_unsynced += 1
             return None
         self.counters.deltas += 1
+        is_bid = delta.side is _BUY
         try:
-            book.set_level(delta.side is Side.BUY, delta.price, delta.size)
+            book.set_level(is_bid, delta.price, delta.size)
         except OffGridPriceError:
             if not self._refine(delta.token, book, delta.price):
                 return self._desync(delta.token, book)
-            book.set_level(delta.side is Side.BUY, delta.price, delta.size)
+            book.set_level(is_bid, delta.price, delta.size)
         if delta.checkpoint and not self._agrees(book, delta):
             return self._desync(delta.token, book)
         return None
@@ -121,24 +125,32 @@ class BookSet:
             return True
         self.counters.checks += 1
         if bid is not None:
-            self._prune_bids(book, bid)
-            if (book.best_bid or 0) != bid:
+            local = book.best_bid or 0
+            if local > bid:
+                local = self._prune_bids(book, bid)
+            if local != bid:
                 return False
         if ask is not None:
-            self._prune_asks(book, ask)
-            if (book.best_ask or ONE) != ask:
+            local = book.best_ask or ONE
+            if local < ask:
+                local = self._prune_asks(book, ask)
+            if local != ask:
                 return False
         return True
 
-    def _prune_bids(self, book: OrderBook, venue_best: int) -> None:
+    def _prune_bids(self, book: OrderBook, venue_best: int) -> int:
+        """Remove bids above the venue's best bid; return the new local best (0 if none)."""
         while (best := book.best_bid) is not None and best > venue_best:
             book.set_bid(best, 0)
             self.counters.pruned_levels += 1
+        return book.best_bid or 0
 
-    def _prune_asks(self, book: OrderBook, venue_best: int) -> None:
+    def _prune_asks(self, book: OrderBook, venue_best: int) -> int:
+        """Remove asks below the venue's best ask; return the new local best (1 if none)."""
         while (best := book.best_ask) is not None and best < venue_best:
             book.set_ask(best, 0)
             self.counters.pruned_levels += 1
+        return book.best_ask or ONE
 
     def _desync(self, token: TokenId, book: OrderBook) -> TokenId:
         self.counters.desyncs += 1

@@ -24,7 +24,6 @@ SCALE = 1_000_000
 ONE = SCALE
 """1.0 in micro-units: the payout of a winning outcome token per share."""
 
-_ASCII_DIGITS = frozenset("0123456789")
 _PAD = (1_000_000, 100_000, 10_000, 1_000, 100, 10, 1)  # 10 ** (6 - fractional digits)
 
 
@@ -40,7 +39,8 @@ def parse_micro(text: str) -> int:
     """
     whole, _, frac = text.partition(".")
     digits = whole + frac
-    if not digits or len(frac) > 6 or not _ASCII_DIGITS.issuperset(digits):
+    # isdigit() alone admits non-ASCII digits ("٣"); isascii() rules them out.
+    if len(frac) > 6 or not digits.isdigit() or not digits.isascii():
         raise FixedPointError(f"not an exact 6-decimal amount: {text[:40]!r}")
     return int(digits) * _PAD[len(frac)]
 

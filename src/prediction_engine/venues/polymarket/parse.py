@@ -10,7 +10,7 @@ subclass :class:`UnknownEventError`), which the session counts and drops.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -97,13 +97,13 @@ def is_json_frame(frame: Frame) -> bool:
 
 def _ms(value: str | int) -> int:
     # Real captures carry ms as a decimal string and, in some 2025 frames, as a JSON number.
-    if isinstance(value, int):
-        if value < 0:
-            raise DecodeError(f"timestamp must be non-negative, got {value}")
-        return value * 1_000_000
-    if not (value.isascii() and value.isdigit()):
-        raise DecodeError(f"timestamp must be integer milliseconds, got {value[:30]!r}")
-    return int(value) * 1_000_000
+    if isinstance(value, str):
+        if not value.isdigit() or not value.isascii():
+            raise DecodeError(f"timestamp must be integer milliseconds, got {value[:30]!r}")
+        value = int(value)
+    elif value < 0:
+        raise DecodeError(f"timestamp must be non-negative, got {value}")
+    return value * 1_000_000
 
 
 def _side(text: str) -> Side:
@@ -190,13 +190,24 @@ def _book(msg: wire.PolymarketBook | wire.PolymarketRestBook, recv_ns: int) -> B
     )
 
 
+_BOTH: Final = (True, True)
+
+
+def _checkpoints(entries: list[wire.PolymarketPriceChangeEntry]) -> Sequence[bool]:
+    """Mark the last entry of each asset. Most frames are one level and its mirror."""
+    if len(entries) == 2 and entries[0].asset_id != entries[1].asset_id:
+        return _BOTH
+    last = {e.asset_id: i for i, e in enumerate(entries)}
+    return [last[e.asset_id] == i for i, e in enumerate(entries)]
+
+
 def _price_change(msg: wire.PolymarketPriceChange, recv_ns: int, memo: _Memo) -> list[Event]:
     market = memo.market(msg.market)
     ts = _ms(msg.timestamp)
     if msg.price_changes is None:
         return _legacy_price_change(msg, market, ts, recv_ns)
     entries = msg.price_changes
-    last = {e.asset_id: i for i, e in enumerate(entries)}
+    checkpoints = _checkpoints(entries)
     price, token, sides = memo.price, memo.token, _SIDES
     try:
         return [
@@ -211,7 +222,7 @@ def _price_change(msg: wire.PolymarketPriceChange, recv_ns: int, memo: _Memo) ->
                 size=price(e.size),
                 venue_best_bid=price(e.best_bid) if e.best_bid else None,
                 venue_best_ask=price(e.best_ask) if e.best_ask else None,
-                checkpoint=last[e.asset_id] == i,
+                checkpoint=checkpoints[i],
                 hash=e.hash,
             )
             for i, e in enumerate(entries)
@@ -444,10 +455,11 @@ def _decode(decoder: msgspec.json.Decoder[_T], frame: Frame) -> _T:
 
 
 def _convert(decoded: object, frame: Frame, recv_ns: int, memo: _Memo) -> list[Event]:
-    messages = decoded if isinstance(decoded, list) else [decoded]
-    out: list[Event] = []
     try:
-        for msg in messages:
+        if isinstance(decoded, wire.PolymarketPriceChange):  # the hot path: one message
+            return _price_change(decoded, recv_ns, memo)
+        out: list[Event] = []
+        for msg in decoded if isinstance(decoded, list) else [decoded]:
             if isinstance(msg, wire.PolymarketPriceChange):
                 out.extend(_price_change(msg, recv_ns, memo))
             else:
