@@ -11,7 +11,7 @@ from prediction_engine.core.events import ReferencePrice, Side
 from prediction_engine.core.ids import Venue
 from prediction_engine.venues.binance.parse import BinanceDecodeError, parse
 from prediction_engine.venues.binance.session import trade_stream_url
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 from tests.conftest import SHARED_FIXTURES, assert_golden
 
 RECV_NS = 1_800_000_000_123_456_789

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from prediction_engine.core.markets import Market
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.polymarket.gamma_parse import (
     GammaDecodeError,
     parse_clob_market,

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from prediction_engine.core.events import BookDelta, BookSnapshot, OrderUpdated, Side, Trade
-from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEventError
+from prediction_engine.venues.errors import DecodeError, UnknownEventError
 from prediction_engine.venues.polymarket.parse import (
     parse_frame,
     parse_market_frame,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prediction_engine.core.events import ReferencePrice
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.polymarket.rtds_parse import parse_rtds_frame
 from tests.conftest import SHARED_FIXTURES
 

@@ -10,7 +10,7 @@ import pytest
 
 from prediction_engine.core.events import ReferencePrice
 from prediction_engine.core.ids import Venue
-from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEventError
+from prediction_engine.venues.errors import DecodeError, UnknownEventError
 from prediction_engine.venues.polymarket.rtds_parse import encode_subscribe, parse_rtds_frame
 from tests.conftest import SHARED_FIXTURES, assert_golden
 

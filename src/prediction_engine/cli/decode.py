@@ -11,7 +11,7 @@ import typer
 
 from prediction_engine.cli import app
 from prediction_engine.core.numbers import format_micro
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.polymarket.replay import FrameFileError, decode_file, replay_books
 
 VenueOption = Annotated[

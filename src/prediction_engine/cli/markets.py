@@ -24,6 +24,7 @@ from prediction_engine.config import Config, ConfigError, load_config
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import format_micro
 from prediction_engine.engine.clock import LiveClock
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.http import TransportError, VenueRejectedError
 from prediction_engine.venues.polymarket.catalog import (
     UPDOWN_ASSETS,
@@ -38,7 +39,6 @@ from prediction_engine.venues.polymarket.catalog import (
     load_catalog,
     refresh_catalog,
 )
-from prediction_engine.venues.polymarket.errors import DecodeError
 from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
 
 __all__ = ["markets_app"]

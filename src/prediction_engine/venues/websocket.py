@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import aiohttp
 
 from prediction_engine.engine.clock import Clock
+from prediction_engine.venues.feed import Frame
 
 __all__ = ["FeedCounters", "FeedFailedError", "ReconnectPolicy", "WebSocketFeed"]
 
 log = logging.getLogger(__name__)
 
-Frame = bytes | str
 FrameHandler = Callable[[Frame, int], Awaitable[None]]
 
 

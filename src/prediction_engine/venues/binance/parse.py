@@ -18,7 +18,7 @@ import msgspec
 from prediction_engine.core.events import Event, ReferencePrice, Side
 from prediction_engine.core.ids import Venue
 from prediction_engine.venues.binance import wire
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 
 __all__ = ["BinanceDecodeError", "parse"]
 

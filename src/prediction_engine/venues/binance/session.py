@@ -12,41 +12,28 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 import aiohttp
 
 from prediction_engine.config import Config
-from prediction_engine.core.events import Event
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.binance.parse import BinanceDecodeError, parse
+from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook
 from prediction_engine.venues.websocket import ReconnectPolicy, WebSocketFeed
 
 __all__ = [
     "BinanceTradeSession",
-    "EventSink",
-    "RawFrameHook",
     "SessionCounters",
     "trade_stream_url",
 ]
 
 log = logging.getLogger(__name__)
 
-Frame = bytes | str
-RawFrameHook = Callable[[str, Frame, int], None]
-"""``on_raw(source, frame, recv_ns)``: called with every frame before it is parsed."""
 
 _SYMBOL: Final = re.compile(r"[a-z0-9]{1,30}")
-
-
-class EventSink(Protocol):
-    """Where a session hands its events (an ``asyncio.Queue[Event]`` fits)."""
-
-    async def put(self, item: Event, /) -> None:
-        """Accept one event, waiting while the consumer is behind."""
-        ...
 
 
 @dataclass

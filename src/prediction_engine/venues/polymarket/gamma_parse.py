@@ -18,7 +18,7 @@ from prediction_engine.core.ids import InvalidIdError, TokenId, Venue, parse_con
 from prediction_engine.core.ids import parse_token_id as _parse_token_id
 from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.numbers import SCALE
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.polymarket.gamma_wire import (
     ClobMarket,
     ClobMarketsPage,

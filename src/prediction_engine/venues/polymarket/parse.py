@@ -39,8 +39,8 @@ from prediction_engine.core.ids import (
     parse_token_id,
 )
 from prediction_engine.core.numbers import ONE, FixedPointError, parse_micro
+from prediction_engine.venues.errors import DecodeError, UnknownEventError
 from prediction_engine.venues.polymarket import wire
-from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEventError
 
 __all__ = [
     "DecodeError",

@@ -10,7 +10,7 @@ import msgspec
 
 from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.events import Event
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.polymarket.parse import parse_frame
 
 __all__ = ["FrameFileError", "ReplayResult", "decode_file", "iter_frames", "replay_books"]

@@ -21,8 +21,8 @@ from prediction_engine.core.events import BookSnapshot
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.http import HttpClient, Params, TransportError, VenueRejectedError
-from prediction_engine.venues.polymarket.errors import DecodeError
 from prediction_engine.venues.polymarket.gamma_parse import (
     EventSummary,
     Page,

@@ -19,8 +19,8 @@ import msgspec
 
 from prediction_engine.core.events import Event, ReferencePrice
 from prediction_engine.core.ids import Venue
+from prediction_engine.venues.errors import DecodeError, UnknownEventError
 from prediction_engine.venues.polymarket import rtds_wire as wire
-from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEventError
 
 __all__ = ["PRICE_TOPICS", "encode_subscribe", "parse_rtds_frame"]
 

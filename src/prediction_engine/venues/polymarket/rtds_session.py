@@ -18,36 +18,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import aiohttp
 
 from prediction_engine.config import Config
 from prediction_engine.core.events import Event, ReferencePrice
 from prediction_engine.engine.clock import Clock
-from prediction_engine.venues.polymarket.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError
+from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook
 from prediction_engine.venues.polymarket.rtds_parse import encode_subscribe, parse_rtds_frame
 from prediction_engine.venues.websocket import ReconnectPolicy, WebSocketFeed
 
-__all__ = ["EventSink", "RawFrameHook", "RtdsCounters", "RtdsSession"]
+__all__ = ["RtdsCounters", "RtdsSession"]
 
 log = logging.getLogger(__name__)
 
-Frame = bytes | str
-RawFrameHook = Callable[[str, Frame, int], None]
-"""``on_raw(source, frame, recv_ns)``: called with every frame before it is parsed."""
 
 RTDS_PING_INTERVAL_S = 5.0
-
-
-class EventSink(Protocol):
-    """Where a session hands its events (an ``asyncio.Queue[Event]`` fits)."""
-
-    async def put(self, item: Event, /) -> None:
-        """Accept one event, waiting while the consumer is behind."""
-        ...
 
 
 @dataclass

@@ -16,7 +16,6 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 import aiohttp
 import msgspec
@@ -26,24 +25,16 @@ from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.events import BookDelta, BookSnapshot, Event
 from prediction_engine.core.ids import TokenId
 from prediction_engine.engine.clock import Clock
-from prediction_engine.venues.polymarket.errors import DecodeError, UnknownEventError
+from prediction_engine.venues.errors import DecodeError, UnknownEventError
+from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook
 from prediction_engine.venues.polymarket.parse import PolymarketParser, is_json_frame
-from prediction_engine.venues.websocket import Frame, ReconnectPolicy, WebSocketFeed
+from prediction_engine.venues.websocket import ReconnectPolicy, WebSocketFeed
 
-__all__ = ["EventSink", "MarketDataSession", "SessionCounters"]
+__all__ = ["MarketDataSession", "SessionCounters"]
 
 log = logging.getLogger(__name__)
 
-RawHook = Callable[[str, Frame, int], None]
 FetchBook = Callable[[TokenId], Awaitable[BookSnapshot]]
-
-
-class EventSink(Protocol):
-    """Where events go (an ``asyncio.Queue`` fits): ``put`` may wait, which is backpressure."""
-
-    async def put(self, item: Event, /) -> None:
-        """Accept one event."""
-        ...
 
 
 @dataclass
@@ -79,7 +70,7 @@ class MarketDataSession:
         clock: Clock,
         sink: EventSink,
         fetch_book: FetchBook,
-        on_raw: RawHook | None = None,
+        on_raw: RawFrameHook | None = None,
         policy: ReconnectPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
