@@ -84,3 +84,6 @@ async def test_cli_watch_prints_a_live_table(tmp_path: Path) -> None:
         assert "Polymarket top of book" in text and market.slug[:20] in text
         bids, _ = sim.truth(market.token_ids[0])
         assert any(format_micro(parse_micro(p)) in text for p in bids)
+        # No catalog had been fetched: watch refreshed it from the venue in the background.
+        assert "refreshing it in the background" in text
+        assert (tmp_path / "catalog" / "polymarket.json").exists()

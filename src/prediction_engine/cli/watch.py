@@ -15,12 +15,15 @@ from prediction_engine.cli import app
 from prediction_engine.config import Config, ConfigError, load_config
 from prediction_engine.core.numbers import format_micro
 from prediction_engine.engine.clock import LiveClock
+from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.http import TransportError, VenueRejectedError
 from prediction_engine.venues.polymarket.catalog import (
+    Catalog,
     CatalogError,
     CatalogStore,
     catalog_path,
-    load_catalog,
+    open_catalog,
+    refresh_catalog,
 )
 from prediction_engine.venues.polymarket.rest import GammaClient
 from prediction_engine.venues.polymarket.session import SessionCounters
@@ -78,23 +81,32 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-async def _watch(
-    config: Config, target: str, limit: int, duration: float | None, console: Console
-) -> None:
-    loaded = load_catalog(CatalogStore(catalog_path(config)))
-    clock = LiveClock()
-    async with aiohttp.ClientSession() as http:
+async def _watch(config: Config, target: str, limit: int, duration: float | None,
+                 console: Console) -> None:
+    store, clock = CatalogStore(catalog_path(config)), LiveClock()
+    async with aiohttp.ClientSession() as http, asyncio.TaskGroup() as group:
         gamma = GammaClient.from_config(http, config.polymarket)
+
+        async def refresh() -> Catalog | None:
+            try:
+                return await refresh_catalog(gamma, clock.now_ns())
+            except (TransportError, VenueRejectedError, DecodeError) as e:
+                console.print(f"[yellow]catalog refresh failed, keeping the old one: {e}")
+                return None
+
+        loaded, refreshing = await open_catalog(store, clock.now_ns(), refresh, group)
+        if refreshing is not None:
+            why = "no catalog fetched yet (using the bundled sample)" if loaded.is_sample \
+                else "catalog older than a day"
+            console.print(f"[dim]{why}: refreshing it in the background")
         markets = await resolve_markets(target, loaded.catalog, gamma, limit)
         with Live(console=console, refresh_per_second=8, transient=False) as live:
             await watch_books(
-                config.polymarket,
-                markets,
-                http=http,
-                clock=clock,
-                duration_s=duration,
+                config.polymarket, markets, http=http, clock=clock, duration_s=duration,
                 on_update=lambda rows, counters: live.update(render(rows, counters)),
             )
+        if refreshing is not None and not refreshing.done():
+            refreshing.cancel()
 
 
 @app.command()

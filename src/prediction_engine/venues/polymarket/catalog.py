@@ -259,22 +259,24 @@ async def refresh_catalog(
 async def open_catalog(
     store: CatalogStore,
     now_ns: int,
-    refresh: Callable[[], Awaitable[Catalog]],
+    refresh: Callable[[], Awaitable[Catalog | None]],
     group: asyncio.TaskGroup,
     max_age_ns: int = DAY_NS,
-) -> tuple[LoadedCatalog, asyncio.Task[Catalog] | None]:
+) -> tuple[LoadedCatalog, asyncio.Task[Catalog | None] | None]:
     """Return the current catalog at once and, when stale, a refresh task in ``group``.
 
     The task (owned by the caller's task group, so a failure is not lost) awaits ``refresh``,
-    saves the result to ``store`` and returns it. ``None`` when the catalog is fresh.
+    saves the result to ``store`` and returns it; a ``refresh`` that returns ``None`` (it
+    could not fetch and said why) keeps the current file. ``None`` when the catalog is fresh.
     """
     loaded = load_catalog(store)
     if not loaded.is_sample and now_ns - loaded.catalog.fetched_at_ns < max_age_ns:
         return loaded, None
 
-    async def refresh_and_save() -> Catalog:
+    async def refresh_and_save() -> Catalog | None:
         catalog = await refresh()
-        store.save(catalog)
+        if catalog is not None:
+            store.save(catalog)
         return catalog
 
     return loaded, group.create_task(refresh_and_save(), name=f"refresh catalog {store.path}")
