@@ -14,9 +14,10 @@ from prediction_engine.venues.polymarket.parse import (
     parse_market_frame,
     parse_rest_book,
     parse_rest_books,
+    parse_rest_trade,
     parse_user_frame,
 )
-from tests.conftest import SHARED_FIXTURES, assert_golden
+from tests.conftest import GOLDEN, SHARED_FIXTURES, assert_golden
 
 FIXTURES = SHARED_FIXTURES / "polymarket"
 WS_FILES = sorted(p.name for p in FIXTURES.glob("ws_*.json"))
@@ -41,6 +42,15 @@ def test_rest_book_golden() -> None:
     # bids ascending / asks descending on the wire; best first in our snapshot
     assert snap.bids[0] == (100_000, 125_000_000)
     assert snap.asks[0] == (140_000, 705_000_000)
+
+
+def test_rest_trade_golden() -> None:
+    trade = parse_rest_trade((FIXTURES / "rest_clob_trade.json").read_bytes(), RECV)
+    assert_golden("polymarket_ws/rest_clob_trade.json", trade)
+    assert trade.ts_event == 1_726_043_282 * 10**9  # last_update, seconds
+    assert trade.maker_fills[0].matched_size == 5_000_000
+    with pytest.raises(DecodeError):
+        parse_rest_trade(b'{"id":"x"}', 0)
 
 
 def test_book_levels_are_best_first_and_exact() -> None:
@@ -168,3 +178,10 @@ def test_events_roundtrip_through_json() -> None:
         events = parse_frame((FIXTURES / name).read_bytes(), RECV)
         decoded = msgspec.json.decode(msgspec.json.encode(events), type=list[Event])
         assert decoded == events
+
+
+def test_every_polymarket_fixture_has_a_golden() -> None:
+    golden_dirs = [GOLDEN / d for d in ("polymarket_ws", "polymarket_gamma", "rtds")]
+    goldens = {p.stem for d in golden_dirs for p in d.glob("*.json")}
+    fixtures = {p.stem for p in FIXTURES.glob("*.json")}
+    assert fixtures - goldens == set()

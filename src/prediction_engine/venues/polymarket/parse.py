@@ -51,6 +51,7 @@ __all__ = [
     "parse_market_frame",
     "parse_rest_book",
     "parse_rest_books",
+    "parse_rest_trade",
     "parse_user_frame",
 ]
 
@@ -65,6 +66,7 @@ _ANY_DECODER: Final = msgspec.json.Decoder(
 )
 _REST_BOOK_DECODER: Final = msgspec.json.Decoder(wire.PolymarketRestBook)
 _REST_BOOKS_DECODER: Final = msgspec.json.Decoder(list[wire.PolymarketRestBook])
+_REST_TRADE_DECODER: Final = msgspec.json.Decoder(wire.PolymarketRestTrade)
 _KNOWN_TYPES: Final = frozenset(
     (
         "book",
@@ -396,12 +398,18 @@ def _timestamp_any(value: str | int) -> int:
     return ns * 1000 if ns < 10**18 else ns
 
 
-def _user_trade(msg: wire.PolymarketUserTrade, recv_ns: int) -> UserTradeUpdated:
+def _user_trade(
+    msg: wire.PolymarketUserTrade | wire.PolymarketRestTrade, recv_ns: int
+) -> UserTradeUpdated:
+    if isinstance(msg, wire.PolymarketRestTrade):
+        ts_event = _timestamp_any(msg.last_update or msg.match_time)
+    else:
+        ts_event = _timestamp_any(msg.timestamp)
     return UserTradeUpdated(
         venue=PM,
         market=parse_condition_id(msg.market),
         token=parse_token_id(msg.asset_id),
-        ts_event=_timestamp_any(msg.timestamp),
+        ts_event=ts_event,
         ts_recv=recv_ns,
         trade_id=msg.id,
         taker_order_id=msg.taker_order_id,
@@ -528,5 +536,14 @@ def parse_rest_books(body: Frame, recv_ns: int) -> list[BookSnapshot]:
     msgs = _decode(_REST_BOOKS_DECODER, body)
     try:
         return [_book(m, recv_ns) for m in msgs]
+    except (FixedPointError, InvalidIdError, ValueError) as e:
+        raise DecodeError(str(e), body) from e
+
+
+def parse_rest_trade(body: Frame, recv_ns: int) -> UserTradeUpdated:
+    """Parse one CLOB ``GET /data/trades`` item (our own trade, as the user channel reports it)."""
+    msg = _decode(_REST_TRADE_DECODER, body)
+    try:
+        return _user_trade(msg, recv_ns)
     except (FixedPointError, InvalidIdError, ValueError) as e:
         raise DecodeError(str(e), body) from e

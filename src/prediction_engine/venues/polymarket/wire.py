@@ -23,6 +23,7 @@ __all__ = [
     "PolymarketPriceChange",
     "PolymarketPriceChangeEntry",
     "PolymarketRestBook",
+    "PolymarketRestTrade",
     "PolymarketTickSizeChange",
     "PolymarketUserOrder",
     "PolymarketUserTrade",
@@ -239,6 +240,30 @@ class PolymarketUserTrade(_Message, frozen=True, gc=False, tag="trade"):
     size: str
     status: str
     timestamp: str | int
+    taker_order_id: str = ""
+    trader_side: str = ""
+    outcome: str = ""
+    fee_rate_bps: str | None = None
+    maker_orders: list[PolymarketMakerOrder] | None = None
+    transaction_hash: str | None = None
+
+
+class PolymarketRestTrade(msgspec.Struct, frozen=True, gc=False):
+    """CLOB ``GET /data/trades`` item (L2): a user trade without ``event_type``, timed by
+    ``match_time``/``last_update`` in seconds: ``{"id":"0c35…","taker_order_id":"0x4505…",
+    "market":"0xdd22…","asset_id":"2174…","side":"BUY","size":"5","price":"0.489",
+    "status":"CONFIRMED","match_time":"1726043102","last_update":"1726043282",
+    "trader_side":"TAKER","maker_orders":[…],…}``"""
+
+    id: str
+    asset_id: str
+    market: str
+    side: str
+    price: str
+    size: str
+    status: str
+    match_time: str
+    last_update: str = ""
     taker_order_id: str = ""
     trader_side: str = ""
     outcome: str = ""
