@@ -52,6 +52,14 @@ class SessionCounters:
     stale_snapshots: int = 0
 
 
+def _log_dropped(count: int, frames: int, error: DecodeError) -> None:
+    """Log the 1st, 2nd, 4th, 8th... dropped frame; escalate when drops are frequent."""
+    if count & (count - 1):
+        return
+    level = logging.ERROR if count >= 64 and count * 100 >= frames else logging.WARNING
+    log.log(level, "dropped %d undecodable frame(s) of %d; latest: %s", count, frames, error)
+
+
 class _Shard:
     def __init__(self, index: int) -> None:
         self.index = index
@@ -204,11 +212,11 @@ class MarketDataSession:
             events = self._parser.market_frame(frame, recv_ns)
         except UnknownEventError as e:
             self.counters.unknown_events += 1
-            log.info("dropped unknown event type %r", e.event_type)
+            _log_dropped(self.counters.unknown_events, self.counters.frames, e)
             return
         except DecodeError as e:
             self.counters.decode_errors += 1
-            log.warning("dropped malformed frame: %s", e)
+            _log_dropped(self.counters.decode_errors, self.counters.frames, e)
             return
         for event in events:
             await self._reduce(event)
