@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from prediction_engine.venues.backoff import Backoff
+
 __all__ = [
     "HttpClient",
     "HttpCounters",
@@ -71,18 +73,13 @@ class HttpCounters:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retries: ``delay = uniform(0, min(max_delay, base * 2**(attempt-1)))``."""
+class RetryPolicy(Backoff):
+    """Bounded HTTP retries: :class:`Backoff` with shorter defaults, plus a cap on how long a
+    venue's ``Retry-After`` may make us wait."""
 
     max_attempts: int = 5
-    base_delay_s: float = 0.25
     max_delay_s: float = 10.0
     max_retry_after_s: float = 60.0
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full-jitter delay before retry number ``attempt`` (1-based)."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return rng.uniform(0.0, ceiling)
 
 
 class TokenBucket:
@@ -187,7 +184,7 @@ class HttpClient:
     def _delay(self, attempt: int, answer: _Answer | None) -> float:
         if answer is not None and answer.retry_after_s is not None:
             return min(answer.retry_after_s, self._policy.max_retry_after_s)
-        return self._policy.backoff(attempt, self._rng)
+        return self._policy.delay(attempt, self._rng)
 
     async def _attempt(
         self, method: str, url: str, params: Params | None, body: bytes | None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from prediction_engine.engine.clock import Clock
+from prediction_engine.venues.backoff import Backoff
 from prediction_engine.venues.feed import Frame
 
 __all__ = ["FeedCounters", "FeedFailedError", "ReconnectPolicy", "WebSocketFeed"]
@@ -30,18 +31,8 @@ class FeedFailedError(ConnectionError):
     """A feed could not (re)connect within its attempts: a transport failure to report."""
 
 
-@dataclass(frozen=True)
-class ReconnectPolicy:
-    """Exponential backoff with full jitter, bounded attempts."""
-
-    max_attempts: int = 10
-    base_delay_s: float = 0.25
-    max_delay_s: float = 30.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before reconnect ``attempt`` (1-based)."""
-        cap = min(self.max_delay_s, self.base_delay_s * 2.0 ** (attempt - 1))
-        return cap / 2 + rng.random() * cap / 2
+ReconnectPolicy = Backoff
+"""Reconnect schedule of a feed (defaults: 10 attempts, 0.25 s doubling up to 30 s)."""
 
 
 @dataclass
