@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["DecodeError", "UnknownEventError"]
+from typing import TypeVar
+
+import msgspec
+
+__all__ = ["DecodeError", "UnknownEventError", "decode_json"]
+
+_T = TypeVar("_T")
 
 _EXCERPT = 200
 
@@ -27,3 +33,18 @@ class UnknownEventError(DecodeError):
     def __init__(self, event_type: str, frame: bytes | str = b"") -> None:
         self.event_type = event_type
         super().__init__(f"unknown event_type {event_type!r}", frame)
+
+
+def decode_json(
+    decoder: msgspec.json.Decoder[_T],
+    data: bytes | str,
+    frame: bytes | str,
+    error: type[DecodeError] = DecodeError,
+) -> _T:
+    """Decode ``data`` (all or part of ``frame``); any failure becomes ``error`` about ``frame``."""
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as e:
+        raise error(f"invalid message: {e}", frame) from e
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
+        raise error(f"malformed JSON: {e}", frame) from e

@@ -11,19 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import Final
 
 import msgspec
 
 from prediction_engine.core.events import Event, ReferencePrice, Side
 from prediction_engine.core.ids import Venue
 from prediction_engine.venues.binance import wire
-from prediction_engine.venues.errors import DecodeError
+from prediction_engine.venues.errors import DecodeError, decode_json
 
 __all__ = ["BinanceDecodeError", "parse"]
 
 Frame = bytes | str
-_T = TypeVar("_T")
 
 _ENVELOPE: Final = msgspec.json.Decoder(wire.BinanceEnvelope)
 _TRADE: Final = msgspec.json.Decoder(wire.BinanceTrade)
@@ -78,24 +77,15 @@ def _reference(
     )
 
 
-def _decode(decoder: msgspec.json.Decoder[_T], data: Frame, frame: Frame) -> _T:
-    try:
-        return decoder.decode(data)
-    except msgspec.ValidationError as e:
-        raise BinanceDecodeError(f"invalid message: {e}", frame) from e
-    except (msgspec.DecodeError, UnicodeDecodeError) as e:
-        raise BinanceDecodeError(f"malformed JSON: {e}", frame) from e
-
-
 def _trade(data: Frame, frame: Frame, recv_ns: int) -> list[Event]:
-    msg = _decode(_TRADE, data, frame)
+    msg = decode_json(_TRADE, data, frame, BinanceDecodeError)
     if msg.event_type != "trade":
         raise BinanceDecodeError(f"trade stream carried event {msg.event_type[:30]!r}", frame)
     return [_reference(msg, str(msg.trade_id), recv_ns)]
 
 
 def _agg_trade(data: Frame, frame: Frame, recv_ns: int) -> list[Event]:
-    msg = _decode(_AGG_TRADE, data, frame)
+    msg = decode_json(_AGG_TRADE, data, frame, BinanceDecodeError)
     if msg.event_type != "aggTrade":
         raise BinanceDecodeError(f"aggTrade stream carried event {msg.event_type[:30]!r}", frame)
     # Aggregate ids are their own sequence: the prefix keeps them apart from trade ids.
@@ -135,7 +125,7 @@ def _convert(kind: str, data: Frame, frame: Frame, recv_ns: int) -> list[Event]:
 
 def parse(frame: Frame, recv_ns: int) -> list[Event]:
     """Parse one Binance spot WebSocket frame into events (``[]`` for control replies)."""
-    env = _decode(_ENVELOPE, frame, frame)
+    env = decode_json(_ENVELOPE, frame, frame, BinanceDecodeError)
     if env.stream is not None:
         data = bytes(env.data)
         if not data or data == b"null":

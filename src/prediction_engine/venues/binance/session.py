@@ -21,7 +21,7 @@ import aiohttp
 from prediction_engine.config import Config
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.binance.parse import BinanceDecodeError, parse
-from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook
+from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook, log_dropped
 from prediction_engine.venues.websocket import ReconnectPolicy, WebSocketFeed
 
 __all__ = [
@@ -105,15 +105,10 @@ class BinanceTradeSession:
         try:
             events = parse(frame, recv_ns)
         except BinanceDecodeError as e:
-            self._dropped(e)
+            self.counters.decode_errors += 1
+            log_dropped(log, self.feed.name, self.counters.decode_errors,
+                        self.feed.counters.frames, e)
             return
         for event in events:
             await self._sink.put(event)
         self.counters.events += len(events)
-
-    def _dropped(self, error: BinanceDecodeError) -> None:
-        self.counters.decode_errors += 1
-        count = self.counters.decode_errors
-        # Log the 1st, 2nd, 4th, 8th… so a changed protocol is visible without a log flood.
-        if count & (count - 1) == 0:
-            log.warning("binance: dropped undecodable frame #%d: %s", count, error)

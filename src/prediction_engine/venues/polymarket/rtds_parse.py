@@ -13,19 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Final, TypeVar
+from typing import Final
 
 import msgspec
 
 from prediction_engine.core.events import Event, ReferencePrice
 from prediction_engine.core.ids import Venue
-from prediction_engine.venues.errors import DecodeError, UnknownEventError
+from prediction_engine.venues.errors import DecodeError, UnknownEventError, decode_json
 from prediction_engine.venues.polymarket import rtds_wire as wire
 
 __all__ = ["PRICE_TOPICS", "encode_subscribe", "parse_rtds_frame"]
 
 Frame = bytes | str
-_T = TypeVar("_T")
 
 PRICE_TOPICS: Final = frozenset(("crypto_prices", "crypto_prices_chainlink"))
 """Topics whose messages carry reference prices."""
@@ -79,22 +78,13 @@ def _reference(symbol: str, ts_ms: int, price: Decimal, recv_ns: int) -> Referen
     )
 
 
-def _decode(decoder: msgspec.json.Decoder[_T], data: Frame, frame: Frame) -> _T:
-    try:
-        return decoder.decode(data)
-    except msgspec.ValidationError as e:
-        raise DecodeError(f"invalid message: {e}", frame) from e
-    except (msgspec.DecodeError, UnicodeDecodeError) as e:
-        raise DecodeError(f"malformed JSON: {e}", frame) from e
-
-
 def _update(payload: bytes, frame: Frame, recv_ns: int) -> list[Event]:
-    msg = _decode(_UPDATE, payload, frame)
+    msg = decode_json(_UPDATE, payload, frame)
     return [_reference(_symbol(msg.symbol), msg.timestamp, _price(msg), recv_ns)]
 
 
 def _snapshot(payload: bytes, frame: Frame, recv_ns: int) -> list[Event]:
-    msg = _decode(_SNAPSHOT, payload, frame)
+    msg = decode_json(_SNAPSHOT, payload, frame)
     symbol = _symbol(msg.symbol)
     return [_reference(symbol, p.timestamp, _positive(p.value), recv_ns) for p in msg.data]
 
@@ -103,7 +93,7 @@ def parse_rtds_frame(frame: Frame, recv_ns: int) -> list[Event]:
     """Parse one RTDS frame into reference prices (``[]`` for non-JSON control text)."""
     if not _is_json(frame):
         return []
-    env = _decode(_ENVELOPE, frame, frame)
+    env = decode_json(_ENVELOPE, frame, frame)
     if env.topic not in PRICE_TOPICS:
         raise DecodeError(f"unexpected topic {env.topic[:40]!r}", frame)
     convert = {"update": _update, "subscribe": _snapshot}.get(env.type)

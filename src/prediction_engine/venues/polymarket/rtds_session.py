@@ -27,7 +27,7 @@ from prediction_engine.config import Config
 from prediction_engine.core.events import Event, ReferencePrice
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.errors import DecodeError
-from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook
+from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook, log_dropped
 from prediction_engine.venues.polymarket.rtds_parse import encode_subscribe, parse_rtds_frame
 from prediction_engine.venues.websocket import ReconnectPolicy, WebSocketFeed
 
@@ -119,7 +119,9 @@ class RtdsSession:
         try:
             events = parse_rtds_frame(frame, recv_ns)
         except DecodeError as e:
-            self._dropped(e)
+            self.counters.decode_errors += 1
+            log_dropped(log, self.feed.name, self.counters.decode_errors,
+                        self.feed.counters.frames, e)
             return
         for event in events:
             if self._wanted(event):
@@ -131,13 +133,6 @@ class RtdsSession:
         return isinstance(event, ReferencePrice) and (
             not self.symbols or event.symbol in self.symbols
         )
-
-    def _dropped(self, error: DecodeError) -> None:
-        self.counters.decode_errors += 1
-        count = self.counters.decode_errors
-        # Log the 1st, 2nd, 4th, 8th… so a changed protocol is visible without a log flood.
-        if count & (count - 1) == 0:
-            log.warning("polymarket-rtds: dropped undecodable frame #%d: %s", count, error)
 
     async def _watch_data(self) -> None:
         if self._stale_after is None:

@@ -26,7 +26,7 @@ from prediction_engine.core.events import BookDelta, BookSnapshot, Event
 from prediction_engine.core.ids import TokenId
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.errors import DecodeError, UnknownEventError
-from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook
+from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook, log_dropped
 from prediction_engine.venues.polymarket.parse import PolymarketParser, is_json_frame
 from prediction_engine.venues.websocket import ReconnectPolicy, WebSocketFeed
 
@@ -50,14 +50,6 @@ class SessionCounters:
     rest_snapshots: int = 0
     rest_failures: int = 0
     stale_snapshots: int = 0
-
-
-def _log_dropped(count: int, frames: int, error: DecodeError) -> None:
-    """Log the 1st, 2nd, 4th, 8th... dropped frame; escalate when drops are frequent."""
-    if count & (count - 1):
-        return
-    level = logging.ERROR if count >= 64 and count * 100 >= frames else logging.WARNING
-    log.log(level, "dropped %d undecodable frame(s) of %d; latest: %s", count, frames, error)
 
 
 class _Shard:
@@ -212,11 +204,11 @@ class MarketDataSession:
             events = self._parser.market_frame(frame, recv_ns)
         except UnknownEventError as e:
             self.counters.unknown_events += 1
-            _log_dropped(self.counters.unknown_events, self.counters.frames, e)
+            log_dropped(log, source, self.counters.unknown_events, self.counters.frames, e)
             return
         except DecodeError as e:
             self.counters.decode_errors += 1
-            _log_dropped(self.counters.decode_errors, self.counters.frames, e)
+            log_dropped(log, source, self.counters.decode_errors, self.counters.frames, e)
             return
         for event in events:
             await self._reduce(event)
