@@ -115,3 +115,15 @@ def test_inferred_grid_is_refined_but_known_grid_is_not() -> None:
     known = BookSet()
     known.apply(snap(((400_000, 1),), ((600_000, 1),), tick=10_000))
     assert known.apply(delta(Side.BUY, 401_000, 2)) == T
+
+
+def test_newest_dropped_delta_is_remembered_until_the_next_snapshot() -> None:
+    books = BookSet()
+    assert books.newest_dropped_ns(T) == 0
+    books.apply(delta(Side.BUY, 500_000, 1, ts=7))
+    books.apply(delta(Side.BUY, 500_000, 2, ts=5))
+    assert books.newest_dropped_ns(T) == 7
+    books.apply(snap(((400_000, 1),), ((600_000, 1),)))
+    assert books.newest_dropped_ns(T) == 0
+    books.apply(delta(Side.BUY, 450_000, 1, ts=9))  # applied, not dropped
+    assert books.newest_dropped_ns(T) == 0

@@ -47,11 +47,19 @@ class BookSet:
         self.books: dict[TokenId, OrderBook] = {}
         self.counters = BookSyncCounters()
         self._inferred: set[TokenId] = set()
+        self._dropped_ns: dict[TokenId, int] = {}
 
     def book(self, token: TokenId) -> OrderBook | None:
         """The book of ``token`` if it is valid (synced), else ``None``."""
         book = self.books.get(token)
         return book if book is not None and book.valid else None
+
+    def newest_dropped_ns(self, token: TokenId) -> int:
+        """``ts_event`` of the newest delta dropped since the book's last snapshot (0 if none).
+
+        A snapshot older than that (e.g. a REST fetch that raced the feed) misses the update.
+        """
+        return self._dropped_ns.get(token, 0)
 
     def invalidate(self, token: TokenId) -> None:
         """Drop a book's levels (e.g. after a disconnect) until its next snapshot."""
@@ -71,6 +79,7 @@ class BookSet:
 
     def _snapshot(self, snap: BookSnapshot) -> None:
         self.counters.snapshots += 1
+        self._dropped_ns.pop(snap.token, None)
         book = self.books.get(snap.token)
         if book is None:
             book = self.books[snap.token] = OrderBook()
@@ -97,6 +106,8 @@ class BookSet:
         book = self.books.get(delta.token)
         if book is None or not book.valid:
             self.counters.deltas_unsynced += 1
+            if delta.ts_event > self._dropped_ns.get(delta.token, 0):
+                self._dropped_ns[delta.token] = delta.ts_event
             return None
         self.counters.deltas += 1
         is_bid = delta.side is _BUY

@@ -11,7 +11,7 @@ import msgspec
 from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.events import Event
 from prediction_engine.venues.errors import DecodeError
-from prediction_engine.venues.polymarket.parse import parse_frame
+from prediction_engine.venues.polymarket.parse import PolymarketParser
 
 __all__ = ["FrameFileError", "ReplayResult", "decode_file", "iter_frames", "replay_books"]
 
@@ -50,9 +50,10 @@ class ReplayResult:
 
 def decode_file(path: Path) -> Iterator[Event | DecodeError]:
     """Decode every frame of a capture; bad frames come out as their error, not raised."""
+    parser = PolymarketParser()
     for frame in iter_frames(path):
         try:
-            yield from parse_frame(frame, 0)
+            yield from parser.any_frame(frame, 0)
         except DecodeError as e:
             yield e
 

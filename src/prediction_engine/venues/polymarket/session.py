@@ -84,7 +84,6 @@ class MarketDataSession:
         self._rng = rng or random.Random()
         self._shards: list[_Shard] = []
         self._due: dict[TokenId, int] = {}  # token -> time (ns) after which REST is used
-        self._dropped_ts: dict[TokenId, int] = {}  # newest delta dropped while unsynced
         self._group: asyncio.TaskGroup | None = None
         self._wake = asyncio.Event()
         self._closing = False
@@ -214,10 +213,6 @@ class MarketDataSession:
             await self._reduce(event)
 
     async def _reduce(self, event: Event) -> None:
-        if isinstance(event, BookDelta) and self.books.book(event.token) is None:
-            self._dropped_ts[event.token] = max(
-                self._dropped_ts.get(event.token, 0), event.ts_event
-            )
         needs = self.books.apply(event)
         if isinstance(event, BookSnapshot):
             self._due.pop(event.token, None)
@@ -267,7 +262,7 @@ class MarketDataSession:
                 return
         if token not in self._due or token not in self.tokens:
             return  # a WS snapshot arrived meanwhile, or the token was unsubscribed
-        if snap.ts_event < self._dropped_ts.get(token, 0):
+        if snap.ts_event < self.books.newest_dropped_ns(token):
             self.counters.stale_snapshots += 1
             self._schedule(token, 0.1)
             return
