@@ -281,6 +281,12 @@ def _decode(decoder: msgspec.json.Decoder[W], body: bytes | str, what: str) -> W
         raise GammaDecodeError(f"bad {what}: {e}", body) from e
 
 
+def _page(raws: Sequence[X], convert: Callable[[X], T], next_cursor: str | None = None) -> Page[T]:
+    """A page of every item that converts, with the reasons of the ones dropped."""
+    items, dropped = _each(raws, convert)
+    return Page(items=tuple(items), dropped=tuple(dropped), next_cursor=next_cursor)
+
+
 def _each(raws: Sequence[X], convert: Callable[[X], T]) -> tuple[list[T], list[str]]:
     """Convert every item, collecting the reasons of the ones dropped."""
     items: list[T] = []
@@ -305,15 +311,13 @@ def parse_gamma_market(body: bytes) -> Market:
 def parse_gamma_markets(body: bytes) -> Page[Market]:
     """Parse a Gamma ``/markets`` list; ``items`` are :class:`Market`."""
     raws = _decode(_RAW_LIST, body, "Gamma markets list")
-    items, dropped = _each(raws, _gamma_market_raw)
-    return Page(items=tuple(items), dropped=tuple(dropped))
+    return _page(raws, _gamma_market_raw)
 
 
 def parse_gamma_markets_keyset(body: bytes) -> Page[Market]:
     """Parse a ``/markets/keyset`` page; ``next_cursor`` is ``None`` on the last page."""
     envelope = _decode(_MARKETS_KEYSET, body, "Gamma markets keyset page")
-    items, dropped = _each(envelope.markets, _gamma_market_raw)
-    return Page(items=tuple(items), dropped=tuple(dropped), next_cursor=envelope.next_cursor)
+    return _page(envelope.markets, _gamma_market_raw, envelope.next_cursor)
 
 
 # ---------------------------------------------------------------- Gamma event and series
@@ -351,15 +355,13 @@ def parse_gamma_event(body: bytes) -> EventSummary:
 def parse_gamma_events(body: bytes) -> Page[EventSummary]:
     """Parse a Gamma ``/events`` list; ``items`` are :class:`EventSummary`."""
     raws = _decode(_RAW_LIST, body, "Gamma events list")
-    items, dropped = _each(raws, _gamma_event_raw)
-    return Page(items=tuple(items), dropped=tuple(dropped))
+    return _page(raws, _gamma_event_raw)
 
 
 def parse_gamma_events_keyset(body: bytes) -> Page[EventSummary]:
     """Parse an ``/events/keyset`` page."""
     envelope = _decode(_EVENTS_KEYSET, body, "Gamma events keyset page")
-    items, dropped = _each(envelope.events, _gamma_event_raw)
-    return Page(items=tuple(items), dropped=tuple(dropped), next_cursor=envelope.next_cursor)
+    return _page(envelope.events, _gamma_event_raw, envelope.next_cursor)
 
 
 def _series_raw(raw: msgspec.Raw) -> SeriesSummary:
@@ -380,8 +382,7 @@ def _series_raw(raw: msgspec.Raw) -> SeriesSummary:
 def parse_gamma_series_list(body: bytes) -> Page[SeriesSummary]:
     """Parse a Gamma ``/series`` list; ``items`` are :class:`SeriesSummary`."""
     raws = _decode(_RAW_LIST, body, "Gamma series list")
-    items, dropped = _each(raws, _series_raw)
-    return Page(items=tuple(items), dropped=tuple(dropped))
+    return _page(raws, _series_raw)
 
 
 # ---------------------------------------------------------------- CLOB markets
@@ -435,8 +436,7 @@ def parse_clob_market(body: bytes) -> Market:
 def parse_clob_markets_page(body: bytes) -> Page[Market]:
     """Parse a CLOB ``GET /markets`` page; ``next_cursor`` ``"LTE="`` means the end."""
     envelope = _decode(_CLOB_PAGE, body, "CLOB markets page")
-    items, dropped = _each(envelope.data or [], _clob_market_raw)
-    return Page(items=tuple(items), dropped=tuple(dropped), next_cursor=envelope.next_cursor)
+    return _page(envelope.data or [], _clob_market_raw, envelope.next_cursor)
 
 
 def parse_prices_history(body: bytes) -> tuple[PricePoint, ...]:
