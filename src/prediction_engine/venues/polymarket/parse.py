@@ -158,7 +158,7 @@ class _Memo:
             self._bound(self.tokens)[text] = hit
         return hit
 
-    def price(self, text: str) -> int:
+    def micro(self, text: str) -> int:
         """Micro-units of a decimal string (prices and, as they repeat too, sizes)."""
         hit = self.prices.get(text)
         if hit is None:
@@ -210,7 +210,7 @@ def _price_change(msg: wire.PolymarketPriceChange, recv_ns: int, memo: _Memo) ->
         return _legacy_price_change(msg, market, ts, recv_ns)
     entries = msg.price_changes
     checkpoints = _checkpoints(entries)
-    price, token, sides = memo.price, memo.token, _SIDES
+    micro, token, sides = memo.micro, memo.token, _SIDES
     try:
         return [
             BookDelta(
@@ -220,17 +220,17 @@ def _price_change(msg: wire.PolymarketPriceChange, recv_ns: int, memo: _Memo) ->
                 ts_event=ts,
                 ts_recv=recv_ns,
                 side=sides[e.side],
-                price=price(e.price),
-                size=price(e.size),
-                venue_best_bid=price(e.best_bid) if e.best_bid else None,
-                venue_best_ask=price(e.best_ask) if e.best_ask else None,
+                price=micro(e.price),
+                size=micro(e.size),
+                venue_best_bid=micro(e.best_bid) if e.best_bid else None,
+                venue_best_ask=micro(e.best_ask) if e.best_ask else None,
                 checkpoint=checkpoints[i],
                 hash=e.hash,
             )
             for i, e in enumerate(entries)
         ]
     except KeyError as e:
-        raise DecodeError(f"side must be BUY or SELL, got {e.args[0]!r}"[:60]) from None
+        raise DecodeError(f"side must be BUY or SELL, got {str(e.args[0])[:20]!r}") from None
 
 
 def _legacy_price_change(
