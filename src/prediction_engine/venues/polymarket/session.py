@@ -242,8 +242,12 @@ class MarketDataSession:
             if ready:
                 await asyncio.gather(*(self._rest_resync(t, limit) for t in ready))
             self._wake.clear()
+            # Sleep until the earliest resync is due (at least 50 ms, as tokens waiting for a
+            # reconnect stay due), or until new work wakes us; idle sessions do not poll.
+            nearest = min(self._due.values(), default=None)
+            timeout = None if nearest is None else max(0.05, (nearest - now) / 1e9)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=0.05)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
     def _ready(self, token: TokenId) -> bool:
         # Only fetch for tokens on a connected shard: a reconnect resubscribes the rest.
