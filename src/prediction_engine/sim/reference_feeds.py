@@ -18,133 +18,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import random
 import socket
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Literal
 
 import aiohttp
 import msgspec
 from aiohttp import web
 
+from prediction_engine.sim.prices import (
+    PricePath,
+    ReferenceFeedSpec,
+    Tick,
+    binance_trade,
+    rtds_snapshot,
+    rtds_update,
+)
+
 __all__ = ["PricePath", "ReferenceFeedServer", "ReferenceFeedSpec", "Tick"]
 
 Feed = Literal["binance", "rtds"]
 Json = dict[str, Any]
-
-_START_PRICES = {"btcusdt": 61000.0, "ethusdt": 2400.0, "solusdt": 150.0, "xrpusdt": 0.55}
-_SECONDS_PER_YEAR = 365 * 24 * 3600
-_FIRST_TRADE_ID = 5_000_000_000
-
-
-@dataclass(frozen=True)
-class ReferenceFeedSpec:
-    """Inputs of the simulated feeds besides the seed."""
-
-    symbols: tuple[str, ...] = ("btcusdt", "ethusdt")
-    rate_hz: float = 10.0
-    """Price steps per second; each step prints one trade and one RTDS update per symbol."""
-    annual_volatility: float = 0.6
-    start_ms: int = 1_780_000_000_000
-    history_points: int = 30
-    binance_heartbeat_s: float | None = 20.0
-    rtds_pong_text: str | None = None
-    """Reply to an RTDS text ``PING`` (the real reply is undocumented; ``None`` sends none)."""
-
-
-@dataclass(frozen=True)
-class Tick:
-    """One simulated trade of one symbol."""
-
-    symbol: str
-    ts_ms: int
-    trade_id: int
-    price: Decimal
-    quantity: Decimal
-    buyer_is_maker: bool
-
-
-class PricePath:
-    """Deterministic GBM prices for several symbols: same seed, same ticks."""
-
-    def __init__(self, seed: int, spec: ReferenceFeedSpec) -> None:
-        self._rng = random.Random(seed)
-        self._spec = spec
-        self._step_ms = max(1, round(1000 / spec.rate_hz))
-        self._sigma = spec.annual_volatility * math.sqrt(self._step_ms / 1000 / _SECONDS_PER_YEAR)
-        self._level = {s: _START_PRICES.get(s, 100.0) for s in spec.symbols}
-        self._next_id = dict.fromkeys(spec.symbols, _FIRST_TRADE_ID)
-        self.now_ms = spec.start_ms
-        self.history: dict[str, deque[Tick]] = {
-            s: deque(maxlen=spec.history_points) for s in spec.symbols
-        }
-
-    def step(self) -> list[Tick]:
-        """Advance one step and return one trade per symbol."""
-        self.now_ms += self._step_ms
-        return [self._tick(symbol) for symbol in self._spec.symbols]
-
-    def _tick(self, symbol: str) -> Tick:
-        z = self._rng.gauss(0.0, 1.0)
-        self._level[symbol] *= math.exp(self._sigma * z - self._sigma**2 / 2)
-        tick_size = Decimal("0.01") if self._level[symbol] >= 10 else Decimal("0.0001")
-        price = max(tick_size, Decimal(repr(self._level[symbol])).quantize(tick_size))
-        quantity = Decimal(self._rng.randint(1, 50_000)).scaleb(-5)
-        tick = Tick(
-            symbol, self.now_ms, self._next_id[symbol], price, quantity, self._rng.random() < 0.5
-        )
-        self._next_id[symbol] += 1
-        self.history[symbol].append(tick)
-        return tick
-
-
-# -- wire messages (written independently of venues.*: tests compare two readings) ----------
-
-
-def binance_trade(tick: Tick) -> Json:
-    """The ``<symbol>@trade`` payload as Binance sends it since 2024 (no ``b``/``a``)."""
-    return {
-        "e": "trade",
-        "E": tick.ts_ms,
-        "s": tick.symbol.upper(),
-        "t": tick.trade_id,
-        "p": f"{tick.price:.8f}",
-        "q": f"{tick.quantity:.8f}",
-        "T": tick.ts_ms,
-        "m": tick.buyer_is_maker,
-        "M": True,
-    }
-
-
-def rtds_update(tick: Tick) -> Json:
-    """A ``crypto_prices`` ``update``: ``value`` a JSON number, plus the exact string."""
-    payload = {
-        "symbol": tick.symbol,
-        "timestamp": tick.ts_ms,
-        "value": float(tick.price),
-        "full_accuracy_value": f"{tick.price:.8f}",
-    }
-    return {
-        "topic": "crypto_prices",
-        "type": "update",
-        "timestamp": tick.ts_ms + 5,
-        "payload": payload,
-    }
-
-
-def rtds_snapshot(symbol: str, history: Iterable[Tick], now_ms: int) -> Json:
-    """The ``subscribe`` reply for one symbol: its recent history, oldest first."""
-    data = [{"timestamp": t.ts_ms, "value": float(t.price)} for t in history]
-    return {
-        "topic": "crypto_prices",
-        "type": "subscribe",
-        "timestamp": now_ms,
-        "payload": {"symbol": symbol, "data": data},
-    }
 
 
 # -- connections -----------------------------------------------------------------------------
@@ -177,11 +72,20 @@ def _trade_symbols(streams: Iterable[str]) -> set[str]:
 
 
 class ReferenceFeedServer:
-    """Serve both reference feeds from one seeded price path until :meth:`stop`."""
+    """Serve both reference feeds from one seeded price path until :meth:`stop`.
 
-    def __init__(self, seed: int = 0, spec: ReferenceFeedSpec | None = None) -> None:
-        self.spec = spec or ReferenceFeedSpec()
-        self.path = PricePath(seed, self.spec)
+    By default the server steps its own path at ``spec.rate_hz``. Pass ``path`` (e.g. the
+    Polymarket world's underlying) to serve that path instead: the owner then steps it and
+    hands the ticks to :meth:`publish`, and the server runs no clock of its own.
+    """
+
+    def __init__(
+        self, seed: int = 0, spec: ReferenceFeedSpec | None = None, path: PricePath | None = None
+    ) -> None:
+        self.spec = spec or (path.spec if path is not None else ReferenceFeedSpec())
+        self.path = path or PricePath(seed, self.spec)
+        self._driven = path is not None
+        self.counters: dict[str, int] = {"ticks": 0, "frames_sent": 0, "stalls": 0, "drops": 0}
         self._clients: set[_Client] = set()
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -213,7 +117,8 @@ class ReferenceFeedServer:
         sock = socket.create_server((host, port))
         await web.SockSite(self._runner, sock).start()
         self._base = f"ws://{host}:{sock.getsockname()[1]}"
-        self._ticker = asyncio.create_task(self._run_ticks(), name="reference-feeds-ticker")
+        if not self._driven:
+            self._ticker = asyncio.create_task(self._run_ticks(), name="reference-feeds-ticker")
 
     async def stop(self) -> None:
         """Close every socket and stop listening."""
@@ -228,6 +133,7 @@ class ReferenceFeedServer:
 
     async def drop_connections(self) -> None:
         """Close every open socket (clients see a normal close and should reconnect)."""
+        self.counters["drops"] += len(self._clients)
         for client in list(self._clients):
             await client.ws.close(code=aiohttp.WSCloseCode.GOING_AWAY)
 
@@ -238,6 +144,7 @@ class ReferenceFeedServer:
         alive but carries no prices). Connections made later are served normally.
         """
         until = asyncio.get_running_loop().time() + seconds
+        self.counters["stalls"] += 1
         for client in self._clients:
             client.stalled_until = until
             client.pongs_while_stalled = answer_pings
@@ -257,15 +164,20 @@ class ReferenceFeedServer:
         while True:
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - loop.time()))
-            await self._publish(self.path.step(), loop.time())
+            await self.publish(self.path.step())
 
-    async def _publish(self, ticks: list[Tick], now: float) -> None:
+    async def publish(self, ticks: Iterable[Tick]) -> None:
+        """Send ticks to every client that wants them (stalled clients miss them)."""
+        ticks = list(ticks)
+        self.counters["ticks"] += len(ticks)
+        now = asyncio.get_running_loop().time()
         for client in list(self._clients):
             if client.stalled(now):
                 continue
             for tick in ticks:
                 if client.wants(tick.symbol):
                     await client.send(self._render(client, tick))
+                    self.counters["frames_sent"] += 1
 
     @staticmethod
     def _render(client: _Client, tick: Tick) -> str:

@@ -6,6 +6,7 @@ A middleware counts requests and injects the faults armed with `fail_http`.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 
@@ -39,6 +40,10 @@ class Routes:
     counters: MutableMapping[str, int]
     clob_page_size: int
     faults: list[Fault] = field(default_factory=list)
+    error_rate: float = 0.0
+    """Probability that any HTTP request (not the WebSocket upgrade) fails at random."""
+    error_statuses: tuple[int, ...] = (429, 503)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def install(self, app: web.Application) -> None:
         """Register every HTTP route and the fault middleware."""
@@ -62,6 +67,9 @@ class Routes:
         if not request.path.startswith("/ws/"):
             self.counters["http_requests"] += 1
         fault = next((f for f in self.faults if request.path.startswith(f.prefix)), None)
+        if fault is None and not request.path.startswith("/ws/") and self._unlucky():
+            fault = Fault(request.path, self.rng.choice(self.error_statuses), 1)
+            self.faults.append(fault)
         if fault is not None:
             return self._fail(fault)
         try:
@@ -130,11 +138,15 @@ class Routes:
         """`GET /clob/prices-history`."""
         return _json(clob.price_history(self.world, dict(request.query)))
 
+    def _unlucky(self) -> bool:
+        return bool(self.error_rate) and self.rng.random() < self.error_rate
+
     def _fail(self, fault: Fault) -> web.Response:
         fault.remaining -= 1
         if fault.remaining <= 0:
             self.faults.remove(fault)
         self.counters["faults"] += 1
+        self.counters[f"fault_http_{fault.status}"] += 1
         reason = _REASONS.get(fault.status, "Injected fault")
         headers = {"Retry-After": "1"} if fault.status == 429 else None
         return _json({"error": reason}, fault.status, headers)

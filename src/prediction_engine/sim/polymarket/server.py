@@ -22,6 +22,8 @@ from prediction_engine.sim.polymarket.stream import Hub
 from prediction_engine.sim.polymarket.units import fmt
 from prediction_engine.sim.polymarket.world import DEFAULT_CLOCK_START_S, World, WorldSpec
 
+_TICK_S = 0.001
+
 
 @dataclass(frozen=True)
 class SimConfig:
@@ -242,17 +244,20 @@ class SimPolymarket:
         self._hub.publish(self.world.step())
 
     async def _generate(self) -> None:
+        """Apply steps at `updates_per_second`: wake at most every `_TICK_S` and apply every
+        step that has come due, so high rates do not cost one timer per step."""
         loop = asyncio.get_running_loop()
         interval = 1.0 / self.config.updates_per_second
-        deadline = loop.time()
+        due = loop.time()
         while True:
-            deadline += interval
-            delay = deadline - loop.time()
-            if delay < -1.0:  # fell far behind (debugger, loaded CI): don't burst to catch up
-                deadline, delay = loop.time(), 0.0
-            await asyncio.sleep(max(delay, 0.0))
-            if not self._paused:
-                self._step()
+            now = loop.time()
+            if now - due > 1.0:  # fell far behind (debugger, loaded CI): don't burst to catch up
+                due = now
+            while due <= now:
+                due += interval
+                if not self._paused:
+                    self._step()
+            await asyncio.sleep(max(due - loop.time(), _TICK_S))
 
     def _info(self, market: Market) -> MarketInfo:
         series = market.event.series

@@ -4,12 +4,17 @@ Every connection has one writer task draining an unbounded queue, so frames reac
 in exactly the order they were enqueued: a subscription's snapshot array is enqueued in the
 same synchronous step that adds the assets, before any later update for them. A client
 whose queue grows past the limit is disconnected, as the venue drops slow consumers.
+
+The writer is also where stream faults are injected (:class:`StreamFaults`): latency,
+stalls with the socket open (nothing is sent, not even `PONG`; like a TCP stall, the backlog
+is delivered when the stall ends), duplicated and reordered frames, and malformed frames.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +27,33 @@ from prediction_engine.sim.polymarket.wire import Json, ws_book
 from prediction_engine.sim.polymarket.world import Frame, World
 
 
+@dataclass
+class StreamFaults:
+    """What the writers do to outgoing frames; change the fields at any time.
+
+    Probabilities apply per frame; `delay_s` holds every frame that long after it was
+    published. Random choices come from the venue's own fault RNG (seeded), never from the
+    world's, so injecting faults does not change the world.
+    """
+
+    delay_s: float = 0.0
+    duplicate: float = 0.0
+    reorder: float = 0.0
+    malformed: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("duplicate", "reorder", "malformed"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a probability in [0, 1]")
+        if self.delay_s < 0:
+            raise ValueError("delay_s must be >= 0")
+
+    @property
+    def active(self) -> bool:
+        """Whether any per-frame fault is on."""
+        return bool(self.delay_s or self.duplicate or self.reorder or self.malformed)
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One market-channel connection."""
@@ -30,7 +62,8 @@ class Subscriber:
     request: web.Request
     assets: dict[str, None] = field(default_factory=dict)  # insertion-ordered set
     custom: bool = False
-    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[str, float] | None] = field(default_factory=asyncio.Queue)
+    stalled_until: float = 0.0
 
     def abort(self) -> None:
         """Cut the TCP connection without a close handshake."""
@@ -43,13 +76,20 @@ class Hub:
     """All open market-channel connections of one simulated venue."""
 
     def __init__(
-        self, world: World, counters: MutableMapping[str, int], cap: int, max_queued: int
+        self,
+        world: World,
+        counters: MutableMapping[str, int],
+        cap: int,
+        max_queued: int,
+        fault_seed: int = 0,
     ) -> None:
         self.world = world
         self.counters = counters
         self.cap = cap
         self.max_queued = max_queued
         self.subscribers: set[Subscriber] = set()
+        self.faults = StreamFaults()
+        self._rng = random.Random(fault_seed)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """Serve one `/ws/market` connection until it closes."""
@@ -88,6 +128,14 @@ class Hub:
         """Enqueue a raw text frame for every connection."""
         for subscriber in list(self.subscribers):
             self._enqueue(subscriber, text)
+
+    def stall(self, seconds: float) -> None:
+        """Send nothing (not even `PONG`) on the open connections for `seconds`; the frames
+        published meanwhile are delivered when the stall ends. Later connections are served."""
+        until = asyncio.get_running_loop().time() + seconds
+        for subscriber in self.subscribers:
+            subscriber.stalled_until = until
+        self.counters["fault_stalls"] += 1
 
     async def drop_all(self) -> None:
         """Abort every connection and wait until their handlers have finished."""
@@ -155,18 +203,66 @@ class Hub:
             self.subscribers.discard(subscriber)
             subscriber.abort()
             return
-        subscriber.queue.put_nowait(text)
+        subscriber.queue.put_nowait((text, asyncio.get_running_loop().time()))
 
     async def _write(self, subscriber: Subscriber) -> None:
-        while (text := await subscriber.queue.get()) is not None:
+        loop = asyncio.get_running_loop()
+        queue = subscriber.queue
+        while (item := await queue.get()) is not None:
+            batch = [item[0]]
+            if self.faults.active or subscriber.stalled_until:
+                batch = await self._faulted(subscriber, item, loop)
             try:
-                await subscriber.ws.send_str(text)
+                for text in batch:
+                    await subscriber.ws.send_str(text)
             except (ConnectionError, RuntimeError):
                 subscriber.abort()
                 return
-            self.counters["frames_sent"] += 1
+            self.counters["frames_sent"] += len(batch)
         with contextlib.suppress(ConnectionError, RuntimeError):
             await subscriber.ws.close()
+
+    async def _faulted(
+        self, subscriber: Subscriber, item: tuple[str, float], loop: asyncio.AbstractEventLoop
+    ) -> list[str]:
+        """The frames to send for `item`, after any stall and delay, with per-frame faults."""
+        if (wait := subscriber.stalled_until - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        subscriber.stalled_until = 0.0
+        faults, rng, counters = self.faults, self._rng, self.counters
+        if faults.delay_s and (wait := item[1] + faults.delay_s - loop.time()) > 0:
+            counters["fault_delayed"] += 1
+            await asyncio.sleep(wait)
+        text = item[0]
+        batch = [text]
+        if faults.reorder and not subscriber.queue.empty() and rng.random() < faults.reorder:
+            follower = subscriber.queue.get_nowait()
+            if follower is None:
+                subscriber.queue.put_nowait(None)  # closing: keep the sentinel for the loop
+            else:
+                counters["fault_reordered"] += 1
+                batch = [follower[0], text]
+        if faults.duplicate and rng.random() < faults.duplicate:
+            counters["fault_duplicated"] += 1
+            batch.append(batch[-1])
+        if faults.malformed and rng.random() < faults.malformed:
+            counters["fault_malformed"] += 1
+            batch.insert(0, _malformed(rng, text))
+        return batch
+
+
+_BROKEN_FRAMES = (
+    '{"event_type":"book","market":"0x00","asset_id":"1","bids":[{"price":"0.5"}]}',
+    '{"event_type":"price_change","market":"0x00","price_changes":"oops","timestamp":"1"}',
+    '[{"event_type":"book"}]',
+)
+
+
+def _malformed(rng: random.Random, text: str) -> str:
+    """A frame no codec should accept: a truncated real frame or a known-bad shape."""
+    if rng.random() < 0.5 and len(text) > 2:
+        return text[: rng.randint(1, len(text) - 1)]
+    return rng.choice(_BROKEN_FRAMES)
 
 
 def _route(frame: Frame, text: str, subscriber: Subscriber) -> str | None:
