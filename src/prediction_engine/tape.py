@@ -64,14 +64,14 @@ class _Timestamped(msgspec.Struct):
 
 _record_decoder = msgspec.json.Decoder(TapeRecord)
 _header_decoder = msgspec.json.Decoder(dict[str, Any])
-_ts_decoder = msgspec.json.Decoder(_Timestamped | list[_Timestamped])  # type: ignore[arg-type]
+_ts_decoder = msgspec.json.Decoder(_Timestamped | list[_Timestamped])
 _encoder = msgspec.json.Encoder()
 
 
 def _open_binary(path: Path, mode: str) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.open(path, mode)  # type: ignore[return-value]
-    return open(path, mode)  # noqa: SIM115
+    return open(path, mode)
 
 
 class TapeWriter:
@@ -169,7 +169,8 @@ class TapeReader:
                 return None
             self.plain = True
         if self.plain:
-            return TapeRecord(_frame_time_ns(line), POLYMARKET_MARKET, line.rstrip(b"\r\n").decode())
+            text = line.rstrip(b"\r\n").decode()
+            return TapeRecord(_frame_time_ns(line), POLYMARKET_MARKET, text)
         try:
             return _record_decoder.decode(line)
         except msgspec.DecodeError as e:

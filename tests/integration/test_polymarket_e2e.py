@@ -4,119 +4,21 @@ REST snapshots, live WebSocket books equal to the server's truth, and recovery f
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import AsyncIterator
 
-import aiohttp
 import msgspec
 import pytest
 
-from prediction_engine.config import PolymarketConfig
-from prediction_engine.core.events import Event, TickSizeChanged
+from prediction_engine.core.events import TickSizeChanged
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.numbers import micro_to_decimal
-from prediction_engine.engine.clock import LiveClock
-from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
-from prediction_engine.venues.polymarket.rest import ClobClient, GammaClient, MarketQuery
-from prediction_engine.venues.polymarket.session import MarketDataSession
-from prediction_engine.venues.websocket import ReconnectPolicy
-
-RECOVERY_S = 2.0
-
-
-@dataclass
-class Harness:
-    sim: SimPolymarket
-    session: MarketDataSession
-    tokens: list[TokenId]
-    events: list[Event]
-
-    async def quiesce(self) -> None:
-        """Pause the venue and wait until every frame it sent has been processed."""
-        self.sim.pause()
-        before = self.session.counters.text_frames
-        await self.sim.broadcast_raw("MARK")
-        shards = len(self.session.feeds)
-        await wait_for(lambda: self.session.counters.text_frames >= before + shards)
-
-    def mismatches(self) -> list[TokenId]:
-        """Tokens whose local book differs from the simulator's truth (or is not synced)."""
-        bad = []
-        for token in self.tokens:
-            book = self.session.books.book(token)
-            if book is None or _as_decimals(book.bids(), book.asks()) != _truth(self.sim, token):
-                bad.append(token)
-        return bad
-
-    async def converged_within(self, seconds: float) -> float:
-        """Time until all books equal the truth; keep the venue live while waiting."""
-        start = time.monotonic()
-        while True:
-            await self.quiesce()
-            if not self.mismatches():
-                return time.monotonic() - start
-            assert time.monotonic() - start < seconds, f"books still wrong: {self.mismatches()}"
-            self.sim.resume()
-            await asyncio.sleep(0.05)
-
-
-def _as_decimals(bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> object:
-    def conv(levels: list[tuple[int, int]]) -> dict[Decimal, Decimal]:
-        return {micro_to_decimal(p): micro_to_decimal(s) for p, s in levels}
-
-    return conv(bids), conv(asks)
-
-
-def _truth(sim: SimPolymarket, token: str) -> object:
-    bids, asks = sim.truth(token)
-    return ({Decimal(p): Decimal(s) for p, s in bids.items()},
-            {Decimal(p): Decimal(s) for p, s in asks.items()})
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+from tests.integration.harness import RECOVERY_S, Harness, open_harness, wait_for
 
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    async with SimPolymarket(SimConfig(seed=5, updates_per_second=300)) as sim, \
-            aiohttp.ClientSession() as http:
-        config = PolymarketConfig(
-            gamma_url=sim.gamma_url, clob_url=sim.clob_url, ws_market_url=sim.ws_market_url,
-            max_assets_per_connection=6, snapshot_timeout_s=0.3, ping_interval_s=0.5,
-            stale_after_s=3.0,
-        )
-        clock = LiveClock()
-        gamma = GammaClient.from_config(http, config)
-        clob = ClobClient.from_config(http, config, clock)
-        markets = [m async for m in gamma.markets(MarketQuery(enable_order_book=True))]
-        tokens = [t for m in markets for t in m.tokens][:16]
-        assert len(tokens) == 16
-        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=10_000)
-        session = MarketDataSession(config, http=http, clock=clock, sink=queue,
-                                    fetch_book=clob.book,
-                                    policy=ReconnectPolicy(max_attempts=5, base_delay_s=0.05))
-        events: list[Event] = []
-
-        async def drain() -> None:
-            while True:
-                events.append(await queue.get())
-
-        async with asyncio.TaskGroup() as group:
-            runner = group.create_task(session.run(tokens))
-            drainer = group.create_task(drain())
-            h = Harness(sim, session, tokens, events)
-            await wait_for(lambda: all(session.books.book(t) for t in tokens))
-            yield h
-            await session.close()
-            await runner
-            drainer.cancel()
+    async with open_harness() as h:
+        yield h
 
 
 async def test_discovery_snapshots_and_live_updates_match_truth(harness: Harness) -> None:
@@ -166,6 +68,7 @@ async def test_missing_snapshot_after_tick_change_falls_back_to_rest(harness: Ha
     fake = {"event_type": "tick_size_change", "asset_id": token, "market": market.condition_id,
             "old_tick_size": "0.01", "new_tick_size": "0.01", "timestamp": "1"}
     rest_before = harness.session.counters.rest_snapshots
+    harness.sim.pause()  # no trade may send a fresh `book` meanwhile: REST must fill the gap
     await harness.sim.broadcast_raw(msgspec.json.encode(fake).decode())
     await wait_for(lambda: harness.session.counters.rest_snapshots > rest_before, RECOVERY_S)
     await harness.converged_within(RECOVERY_S)
@@ -183,13 +86,16 @@ async def test_desync_against_venue_top_of_book_triggers_rest_resync(harness: Ha
     claimed = micro_to_decimal(book.best_bid + book.tick_size)
     price = micro_to_decimal(book.best_bid)
     size = micro_to_decimal(book.best_bid_size())
-    frame = {"market": market.condition_id, "event_type": "price_change", "timestamp": "2",
+    now = str(harness.sim.world.now_ms)  # current: an old one would be out of order
+    frame = {"market": market.condition_id, "event_type": "price_change", "timestamp": now,
              "price_changes": [{"asset_id": token, "price": str(price), "size": str(size),
                                 "side": "BUY", "hash": "", "best_bid": str(claimed),
                                 "best_ask": str(micro_to_decimal(book.best_ask))}]}
     desyncs = harness.session.books.counters.desyncs
+    out_of_order = harness.session.books.counters.out_of_order
     await harness.sim.broadcast_raw(msgspec.json.encode(frame).decode())
     await wait_for(lambda: harness.session.books.counters.desyncs > desyncs)
+    assert harness.session.books.counters.out_of_order == out_of_order
     await harness.converged_within(RECOVERY_S)
     assert harness.session.counters.rest_snapshots >= 1
 

@@ -127,3 +127,41 @@ def test_newest_dropped_delta_is_remembered_until_the_next_snapshot() -> None:
     assert books.newest_dropped_ns(T) == 0
     books.apply(delta(Side.BUY, 450_000, 1, ts=9))  # applied, not dropped
     assert books.newest_dropped_ns(T) == 0
+
+
+def snap_at(ts: int) -> BookSnapshot:
+    return BookSnapshot(
+        venue=Venue.POLYMARKET,
+        market=M,
+        token=T,
+        ts_event=ts,
+        ts_recv=ts,
+        bids=((400_000, 10),),
+        asks=((600_000, 10),),
+        tick_size=10_000,
+    )
+
+
+def test_a_delta_older_than_an_applied_one_is_reordered_and_desyncs() -> None:
+    books = BookSet()
+    books.apply(snap_at(1))
+    assert books.apply(delta(Side.BUY, 390_000, 5, ts=5)) is None
+    assert books.apply(delta(Side.BUY, 380_000, 5, ts=5)) is None  # same ms: in order
+    assert books.apply(delta(Side.BUY, 390_000, 7, ts=4)) == T
+    assert books.counters.out_of_order == 1
+    assert books.book(T) is None
+    # After the resync snapshot, time starts over: an older snapshot is not a reorder.
+    books.apply(snap_at(3))
+    assert books.apply(delta(Side.BUY, 390_000, 5, ts=3)) is None
+    assert books.counters.out_of_order == 1
+
+
+def test_a_snapshot_overtaken_by_an_applied_delta_desyncs() -> None:
+    books = BookSet()
+    books.apply(snap_at(1))
+    books.apply(delta(Side.BUY, 390_000, 5, ts=9))
+    assert books.apply(snap_at(8)) == T  # it lacks the change at 9
+    assert books.counters.out_of_order == 1
+    assert books.book(T) is None
+    assert books.apply(snap_at(9)) is None
+    assert books.book(T) is not None

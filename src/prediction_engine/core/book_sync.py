@@ -9,7 +9,10 @@ must be re-snapshotted, if any. Rules (Polymarket has no sequence numbers):
   best are removed (a trade went through them and their deletions are still in flight), then
   any remaining disagreement is a desync: the book is dropped and its token returned;
 - a delta off the book's grid is a desync too, unless the grid was only inferred from an old
-  snapshot without ``tick_size``, in which case the grid is refined.
+  snapshot without ``tick_size``, in which case the grid is refined;
+- frames arrive in the venue's order, so a delta older than one already applied, or a
+  snapshot older than the last applied delta, means frames were reordered on the way: the
+  book may hold a stale size, so it is a desync (counted as ``out_of_order``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class BookSyncCounters:
     pruned_levels: int = 0
     desyncs: int = 0
     tick_changes: int = 0
+    out_of_order: int = 0
 
 
 class BookSet:
@@ -48,6 +52,7 @@ class BookSet:
         self.counters = BookSyncCounters()
         self._inferred: set[TokenId] = set()
         self._dropped_ns: dict[TokenId, int] = {}
+        self._applied_ns: dict[TokenId, int] = {}  # ts_event of the last delta applied
 
     def book(self, token: TokenId) -> OrderBook | None:
         """The book of ``token`` if it is valid (synced), else ``None``."""
@@ -66,20 +71,22 @@ class BookSet:
         book = self.books.get(token)
         if book is not None:
             book.clear()
+        self._applied_ns.pop(token, None)
 
     def apply(self, event: Event) -> TokenId | None:
         """Reduce one event; return a token whose book must be re-snapshotted, if any."""
         if isinstance(event, BookDelta):
             return self._delta(event)
         if isinstance(event, BookSnapshot):
-            self._snapshot(event)
-        elif isinstance(event, TickSizeChanged):
+            return self._snapshot(event)
+        if isinstance(event, TickSizeChanged):
             return self._tick_change(event)
         return None
 
-    def _snapshot(self, snap: BookSnapshot) -> None:
+    def _snapshot(self, snap: BookSnapshot) -> TokenId | None:
         self.counters.snapshots += 1
         self._dropped_ns.pop(snap.token, None)
+        older = snap.ts_event < self._applied_ns.pop(snap.token, 0)
         book = self.books.get(snap.token)
         if book is None:
             book = self.books[snap.token] = OrderBook()
@@ -91,6 +98,10 @@ class BookSet:
         else:
             self._inferred.discard(snap.token)
         book.apply_snapshot(snap.bids, snap.asks, tick)
+        if older:  # overtaken by a delta we applied: it lacks that change
+            self.counters.out_of_order += 1
+            return self._desync(snap.token, book)
+        return None
 
     def _tick_change(self, event: TickSizeChanged) -> TokenId:
         self.counters.tick_changes += 1
@@ -100,6 +111,7 @@ class BookSet:
         else:
             book.change_tick_size(event.new_tick_size)
         self._inferred.discard(event.token)
+        self._applied_ns.pop(event.token, None)
         return event.token
 
     def _delta(self, delta: BookDelta) -> TokenId | None:
@@ -110,6 +122,13 @@ class BookSet:
                 self._dropped_ns[delta.token] = delta.ts_event
             return None
         self.counters.deltas += 1
+        token = delta.token
+        applied = self._applied_ns.get(token, 0)
+        if delta.ts_event < applied:
+            self.counters.out_of_order += 1
+            return self._desync(token, book)
+        if delta.ts_event > applied:
+            self._applied_ns[token] = delta.ts_event
         is_bid = delta.side is _BUY
         try:
             book.set_level(is_bid, delta.price, delta.size)
@@ -166,4 +185,5 @@ class BookSet:
     def _desync(self, token: TokenId, book: OrderBook) -> TokenId:
         self.counters.desyncs += 1
         book.clear()
+        self._applied_ns.pop(token, None)
         return token

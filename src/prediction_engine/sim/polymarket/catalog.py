@@ -53,6 +53,7 @@ class CatalogSpec:
     updown_assets: tuple[str, ...] = ("btc", "eth")
     updown_windows: int = 2
     extra_markets: int = 0
+    updown_minutes: tuple[int, ...] = (5, 15)
 
 
 class CatalogBuilder:
@@ -128,16 +129,16 @@ class CatalogBuilder:
         return event, markets
 
     def _add_updown(self, catalog: Catalog, spec: CatalogSpec) -> None:
-        for minutes in (5, 15):
+        for minutes in spec.updown_minutes:
             for asset in spec.updown_assets:
                 series = texts.updown_series(asset, minutes)
                 catalog.series.append(series)
                 first = updown_window_start(self.now_s, minutes)
                 for window in range(spec.updown_windows):
                     start = first + window * minutes * 60
-                    catalog.add(*self._updown(series, asset, minutes, start))
+                    catalog.add(*self.updown(series, asset, minutes, start))
 
-    def _updown(
+    def updown(
         self, series: Series, asset: str, minutes: int, start: int
     ) -> tuple[Event, list[Market]]:
         row = texts.updown_row(asset, minutes, start)

@@ -42,9 +42,12 @@ def snap(fair: int, tick: int) -> int:
     return min(max((fair + tick // 2) // tick * tick, low), high)
 
 
-def walk(rng: random.Random, fair: int, tick: int) -> int:
-    """One bounded random-walk step of the fair price."""
-    return snap(fair + rng.choice((-tick, 0, 0, tick)), tick)
+def walk(rng: random.Random, fair: int, tick: int, jump_probability: float = 0.0) -> int:
+    """One bounded random-walk step of the fair price, sometimes a jump of 5-20 ticks."""
+    move = rng.choice((-tick, 0, 0, tick))
+    if jump_probability and rng.random() < jump_probability:
+        move = rng.choice((-1, 1)) * rng.randint(5, 20) * tick
+    return snap(fair + move, tick)
 
 
 def random_size(rng: random.Random) -> int:

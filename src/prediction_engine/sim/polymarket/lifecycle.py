@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prediction_engine.sim.polymarket import texts
-from prediction_engine.sim.polymarket.model import Market
+from prediction_engine.sim.polymarket.model import Event, Frame, Market
 from prediction_engine.sim.polymarket.units import fmt
 from prediction_engine.sim.polymarket.wire import Json
-from prediction_engine.sim.polymarket.world import Frame, World
+
+if TYPE_CHECKING:
+    from prediction_engine.sim.polymarket.world import World
 
 
 def list_market(world: World, question: str, slug: str | None = None) -> tuple[Market, Frame]:
@@ -23,9 +27,18 @@ def list_market(world: World, question: str, slug: str | None = None) -> tuple[M
     )
     world.builder.now_s = world.now_ms // 1000
     event, market = world.builder.binary(row)
-    world.catalog.add(event, [market])
-    world.open_book(market)
-    return market, Frame(market.token_ids, new_market(world, market), True, everyone=True)
+    return market, announce(world, event, [market])[0]
+
+
+def announce(world: World, event: Event, markets: list[Market]) -> list[Frame]:
+    """Add an event's markets to the world, open their books, return their `new_market`s."""
+    world.catalog.add(event, markets)
+    frames = []
+    for market in markets:
+        world.open_book(market)
+        payload = new_market(world, market)
+        frames.append(Frame(market.token_ids, payload, custom_only=True, everyone=True))
+    return frames
 
 
 def resolve_market(world: World, condition_id: str, winner: int) -> Frame:

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from prediction_engine.sim.polymarket.units import MICRO
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One market-channel message and who receives it.
+
+    `assets` are the tokens it concerns: a connection receives it if subscribed to any of
+    them (`price_change` entries are further filtered per connection). `custom_only` frames
+    need `custom_feature_enabled`; `everyone` frames go to all such connections.
+    """
+
+    assets: tuple[str, ...]
+    payload: dict[str, Any]
+    custom_only: bool = False
+    everyone: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,10 @@ class Catalog:
             if token_id in market.token_ids:
                 return market, market.token_ids.index(token_id)
         return None
+
+    def by_slug(self, slug: str) -> Market | None:
+        """The market with this slug."""
+        return next((m for m in self.markets if m.slug == slug), None)
 
     def by_condition(self, condition_id: str) -> Market | None:
         """The market with this condition id."""

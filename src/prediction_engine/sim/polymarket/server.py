@@ -1,28 +1,35 @@
-"""`SimPolymarket`: one aiohttp server on 127.0.0.1 serving Gamma, CLOB REST and the market WS.
+"""`SimPolymarket`: one aiohttp server on 127.0.0.1 serving Gamma, CLOB REST and the market WS,
+plus (by default) the Binance and RTDS reference feeds on a second port, both fed by one world.
 
 The only module here that does I/O or reads the event-loop clock. A background task applies
-`World.step()` at `updates_per_second` and fans the frames out; tests drive everything else
-through the control methods (pause, advance, drop connections, inject faults, ...).
+`World.step()` at `updates_per_second`, fans the frames out and hands the underlying's ticks
+to the reference feeds; tests drive everything else through the control methods (pause,
+advance, drop connections, stall, inject faults and arbitrage, ...).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from aiohttp import web
 
 from prediction_engine.sim.polymarket import lifecycle
+from prediction_engine.sim.polymarket.faults import FaultPlan, run_schedule
 from prediction_engine.sim.polymarket.model import Market, updown_slug, updown_window_start
 from prediction_engine.sim.polymarket.routes import Fault, Routes
-from prediction_engine.sim.polymarket.stream import Hub
+from prediction_engine.sim.polymarket.scenarios import Episode
+from prediction_engine.sim.polymarket.stream import Hub, StreamFaults
 from prediction_engine.sim.polymarket.units import fmt
 from prediction_engine.sim.polymarket.world import DEFAULT_CLOCK_START_S, World, WorldSpec
+from prediction_engine.sim.reference_feeds import ReferenceFeedServer
 
 _TICK_S = 0.001
+_FLIP = {"0.01": "0.001", "0.001": "0.01"}
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,21 @@ class SimConfig:
     clob_markets_page_size: int = 100
     start_paused: bool = False
     max_queued_frames: int = 100_000
+    updown_minutes: tuple[int, ...] = (5, 15)
+    annual_volatility: float = 0.6
+    arb_every_s: float = 0.0
+    listing_every_s: float = 0.0
+    reference_feeds: bool = True
+    """Also serve the world's underlying as Binance trades and RTDS prices (second port)."""
+    faults: FaultPlan = field(default_factory=FaultPlan)
 
     def __post_init__(self) -> None:
         if self.updates_per_second <= 0:
             raise ValueError("updates_per_second must be positive")
         if self.max_assets_per_connection < 0 or self.clob_markets_page_size < 1:
             raise ValueError("max_assets_per_connection >= 0 and clob_markets_page_size >= 1")
+        if any(minutes <= 0 for minutes in self.updown_minutes) or self.updown_windows < 1:
+            raise ValueError("updown_minutes must be positive and updown_windows >= 1")
 
     def world_spec(self) -> WorldSpec:
         """The world inputs implied by this config."""
@@ -61,6 +77,10 @@ class SimConfig:
             self.updown_assets,
             self.updown_windows,
             self.extra_markets,
+            self.updown_minutes,
+            self.annual_volatility,
+            arb_every_s=self.arb_every_s,
+            listing_every_s=self.listing_every_s,
         )
 
 
@@ -93,17 +113,24 @@ class SimPolymarket:
             self._counters,
             self.config.max_assets_per_connection,
             self.config.max_queued_frames,
+            fault_seed=self.config.seed,
         )
+        self.feeds: ReferenceFeedServer | None = None
+        if self.config.reference_feeds:
+            self.feeds = ReferenceFeedServer(path=self.world.underlying)
+        self.apply_faults(self.config.faults)
+        self._fault_rng = random.Random(self.config.seed)
         self._paused = self.config.start_paused
         self._runner: web.AppRunner | None = None
-        self._generator: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._port = 0
         self._host = "127.0.0.1"
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on host:port (0 = ephemeral) and start the update generator."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, feeds_port: int = 0) -> None:
+        """Listen on host:port (0 = ephemeral), the reference feeds on host:feeds_port, and
+        start the update generator (and the fault schedule, if any)."""
         app = web.Application()
         self._routes.install(app)
         app.router.add_get("/ws/market", self._hub.handle)
@@ -112,18 +139,33 @@ class SimPolymarket:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         self._host, self._port = host, int(self._runner.addresses[0][1])
-        self._generator = asyncio.create_task(self._generate(), name="sim-polymarket-steps")
+        if self.feeds is not None:
+            await self.feeds.start(host, feeds_port)
+        self._tasks.append(asyncio.create_task(self._generate(), name="sim-polymarket-steps"))
+        plan = self.config.faults
+        if plan.periodic:
+            schedule = run_schedule(
+                plan,
+                drop=self.drop_connections,
+                stall=lambda: self._stall_now(plan.stall_s),
+                tick_change=self._random_tick_change,
+                seed=self.config.seed,
+            )
+            self._tasks.append(asyncio.create_task(schedule, name="sim-polymarket-faults"))
 
     async def stop(self) -> None:
-        """Stop generating, close all sockets and the server; re-raise a generator failure."""
-        generator, self._generator = self._generator, None
+        """Stop generating, close all sockets and the servers; re-raise a generator failure."""
+        tasks, self._tasks = self._tasks, []
         try:
-            if generator is not None:
-                generator.cancel()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await generator
+                    await task
         finally:
             await self._hub.close_all()
+            if self.feeds is not None:
+                await self.feeds.stop()
             if self._runner is not None:
                 await self._runner.cleanup()
                 self._runner = None
@@ -162,6 +204,16 @@ class SimPolymarket:
         """Market-channel WebSocket URL."""
         return f"ws://{self._host}:{self._port}/ws/market"
 
+    @property
+    def binance_url(self) -> str:
+        """Binance WebSocket base URL (`Config.binance.ws_url`); needs `reference_feeds`."""
+        return self._feeds().binance_url
+
+    @property
+    def rtds_url(self) -> str:
+        """RTDS WebSocket URL (`Config.polymarket.rtds_url`); needs `reference_feeds`."""
+        return self._feeds().rtds_url
+
     # -- inspection ----------------------------------------------------------------------
 
     def token_ids(self) -> list[str]:
@@ -183,8 +235,38 @@ class SimPolymarket:
 
     @property
     def counters(self) -> dict[str, int]:
-        """Copy of the activity counters (connections, frames_sent, subscribes, ...)."""
-        return dict(self._counters)
+        """Copy of the activity counters (connections, frames_sent, subscribes, `fault_*`,
+        arbitrage episodes and resolutions, ...)."""
+        counters = dict(self._counters)
+        world = self.world
+        counters["arb_episodes"] = len(world.arb.episodes)
+        counters["markets_listed"] = world.listings.listed + world.updown.resolved
+        counters["markets_resolved"] = world.listings.resolved + world.updown.resolved
+        counters["markets_resolved"] += self._counters.get("resolved_by_hand", 0)
+        counters["open_markets"] = len(world.open_markets())
+        if self.feeds is not None:
+            counters.update({f"feeds_{k}": v for k, v in self.feeds.counters.items()})
+        return counters
+
+    @property
+    def faults(self) -> StreamFaults:
+        """The live per-frame WebSocket faults; set their fields to switch faults on/off."""
+        return self._hub.faults
+
+    @property
+    def arbitrage(self) -> list[Episode]:
+        """Every neg-risk arbitrage episode so far (injected or random), oldest first."""
+        return list(self.world.arb.episodes)
+
+    def price(self, symbol: str) -> str:
+        """The underlying's last price (e.g. `btcusdt`) as a decimal string."""
+        return str(self.world.underlying.price(symbol))
+
+    def strike(self, slug: str) -> str | None:
+        """The strike of a started Up/Down window, as a decimal string."""
+        market = self.world.catalog.by_slug(slug)
+        strike = None if market is None else self.world.updown.strikes.get(market.condition_id)
+        return None if strike is None else str(strike)
 
     @property
     def paused(self) -> bool:
@@ -205,11 +287,41 @@ class SimPolymarket:
         """Apply `steps` updates now and publish them (works while paused)."""
         for _ in range(steps):
             self._step()
+        await self._publish_ticks()
         await asyncio.sleep(0)
 
     async def drop_connections(self) -> None:
         """Abort every WebSocket without a close handshake; clients must reconnect."""
+        self._counters["fault_drops"] += 1
         await self._hub.drop_all()
+
+    def stall(self, seconds: float) -> None:
+        """Send nothing, not even `PONG`, on the open market sockets for `seconds`, then
+        deliver the backlog (a TCP-level stall); the reference feeds stall too."""
+        self._hub.stall(seconds)
+        if self.feeds is not None:
+            self.feeds.stall(seconds)
+
+    def apply_faults(self, plan: FaultPlan) -> None:
+        """Switch the per-frame and HTTP faults of `plan` on (zeros switch them off)."""
+        faults = self._hub.faults
+        faults.delay_s, faults.duplicate = plan.delay_s, plan.duplicate
+        faults.reorder, faults.malformed = plan.reorder, plan.malformed
+        self._routes.error_rate = plan.http_error_rate
+        self._routes.error_statuses = plan.http_error_statuses
+
+    async def inject_arbitrage(
+        self, event_slug: str | None = None, edge_ticks: int = 2, lifetime_s: float = 2.0
+    ) -> Episode:
+        """Make one neg-risk event's best YES asks sum `edge_ticks` ticks below 1 for about
+        `lifetime_s` of simulated time (then a taker removes the cheap ask)."""
+        frames = self.world.arb.start(event_slug, edge_ticks, round(lifetime_s * 1000))
+        episode = self.world.arb.active
+        if not frames or episode is None:
+            raise ValueError(f"no neg-risk event to put an arbitrage on ({event_slug!r})")
+        self._hub.publish(frames)
+        await asyncio.sleep(0)
+        return episode
 
     async def broadcast_raw(self, text: str) -> None:
         """Send a raw text frame to every WebSocket client."""
@@ -218,6 +330,7 @@ class SimPolymarket:
 
     async def change_tick(self, token_id: str, tick_size: str) -> None:
         """Change a market's tick: `tick_size_change` then a fresh `book`, per token."""
+        self._counters["fault_tick_changes"] += 1
         self._hub.publish(self.world.change_tick(token_id, tick_size))
         await asyncio.sleep(0)
 
@@ -231,6 +344,7 @@ class SimPolymarket:
     async def resolve_market(self, condition_id: str, winner: int = 0) -> None:
         """Resolve a market (outcome `winner` wins) and send `market_resolved`."""
         self._hub.publish([lifecycle.resolve_market(self.world, condition_id, winner)])
+        self._counters["resolved_by_hand"] += 1
         await asyncio.sleep(0)
 
     def fail_http(self, path_prefix: str, status: int, times: int = 1) -> None:
@@ -242,6 +356,27 @@ class SimPolymarket:
     def _step(self) -> None:
         self._counters["steps"] += 1
         self._hub.publish(self.world.step())
+
+    async def _publish_ticks(self) -> None:
+        ticks = self.world.take_ticks()
+        if ticks and self.feeds is not None:
+            await self.feeds.publish(ticks)
+
+    def _feeds(self) -> ReferenceFeedServer:
+        if self.feeds is None:
+            raise RuntimeError("this venue runs without reference feeds (reference_feeds=False)")
+        return self.feeds
+
+    async def _stall_now(self, seconds: float) -> None:
+        self.stall(seconds)
+
+    async def _random_tick_change(self) -> None:
+        """Flip a random open market between 0.01 and 0.001 (the venue's common change)."""
+        markets = [m for m in self.world.open_markets() if fmt(self.world.tick(m)) in _FLIP]
+        if markets:
+            market = self._fault_rng.choice(markets)
+            new = _FLIP[fmt(self.world.tick(market))]
+            await self.change_tick(market.token_ids[0], new)
 
     async def _generate(self) -> None:
         """Apply steps at `updates_per_second`: wake at most every `_TICK_S` and apply every
@@ -257,6 +392,7 @@ class SimPolymarket:
                 due += interval
                 if not self._paused:
                     self._step()
+            await self._publish_ticks()
             await asyncio.sleep(max(due - loop.time(), _TICK_S))
 
     def _info(self, market: Market) -> MarketInfo:

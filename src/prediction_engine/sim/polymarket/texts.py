@@ -166,6 +166,7 @@ NEG_RISK = NegRiskRow(
         ("Boston Celtics", "0.218"),
         ("Denver Nuggets", "0.124"),
         ("New York Knicks", "0.081"),
+        ("Another team", "0.272"),
     ),
 )
 

@@ -1,51 +1,56 @@
 """The simulated venue's state and its evolution (pure, deterministic, no asyncio).
 
 `World(seed)` lists a catalog and seeds one mirrored book per open market; `step()` advances
-the simulated clock by `step_ms`, evolves one random market and returns the market-channel
-frames the venue would publish, in order. The same seed and the same calls always give the
-same frames, byte for byte: time is simulated, randomness comes from one `random.Random`.
+the simulated clock by `step_ms`, steps the crypto underlying, runs the scenarios (Up/Down
+windows, neg-risk arbitrage episodes, listings; see `scenarios`), evolves one random market
+and returns the market-channel frames the venue would publish, in order. The underlying's
+ticks wait in `ticks` for the reference feeds (`take_ticks`). The same seed and the same
+calls always give the same frames, byte for byte: time is simulated, randomness comes from
+the seed.
 """
 
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass
 
 from prediction_engine.sim.polymarket import dynamics, wire
-from prediction_engine.sim.polymarket.book import Book, LevelChange, opposite
+from prediction_engine.sim.polymarket.book import BUY, SELL, Book, LevelChange, opposite
 from prediction_engine.sim.polymarket.catalog import CatalogBuilder, CatalogSpec
-from prediction_engine.sim.polymarket.model import Catalog, Market
+from prediction_engine.sim.polymarket.model import Catalog, Frame, Market
+from prediction_engine.sim.polymarket.scenarios import Listings, NegRiskArb, UpDown, symbol_of
 from prediction_engine.sim.polymarket.units import MICRO, fmt, parse
 from prediction_engine.sim.polymarket.wire import Json
+from prediction_engine.sim.prices import PricePath, ReferenceFeedSpec, Tick
+
+__all__ = ["DEFAULT_CLOCK_START_S", "TICK_SIZES", "Frame", "World", "WorldSpec"]
 
 DEFAULT_CLOCK_START_S = 1773307230  # 2026-03-12T09:20:30Z, inside btc-updown-5m-1773307200
 TICK_SIZES = frozenset(parse(t) for t in ("0.1", "0.01", "0.001", "0.0001"))
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One market-channel message and who receives it.
-
-    `assets` are the tokens it concerns: a connection receives it if subscribed to any of
-    them (`price_change` entries are further filtered per connection). `custom_only` frames
-    need `custom_feature_enabled`; `everyone` frames go to all such connections.
-    """
-
-    assets: tuple[str, ...]
-    payload: Json
-    custom_only: bool = False
-    everyone: bool = False
+_MAX_PENDING_TICKS = 100_000
 
 
 @dataclass(frozen=True)
 class WorldSpec:
-    """Inputs of a world besides the seed."""
+    """Inputs of a world besides the seed. Times are simulated."""
 
     clock_start_s: int = DEFAULT_CLOCK_START_S
     step_ms: int = 5
     updown_assets: tuple[str, ...] = ("btc", "eth")
     updown_windows: int = 2
     extra_markets: int = 0
+    updown_minutes: tuple[int, ...] = (5, 15)
+    annual_volatility: float = 0.6
+    """Of the GBM underlying (also the volatility Up/Down fair values assume)."""
+    underlying_step_ms: int = 100
+    jump_probability: float = 0.002
+    """Per evolution step of a market: its fair value jumps 5-20 ticks."""
+    arb_every_s: float = 0.0
+    """Mean time between neg-risk arbitrage episodes (0: only when injected)."""
+    arb_lifetime_ms: tuple[int, int] = (300, 2000)
+    listing_every_s: float = 0.0
+    """Mean time between a new listing plus a resolution of an old market (0: never)."""
 
 
 class World:
@@ -63,6 +68,7 @@ class World:
                 self.spec.updown_assets,
                 self.spec.updown_windows,
                 self.spec.extra_markets,
+                self.spec.updown_minutes,
             )
         )
         self.books: dict[str, Book] = {}
@@ -71,6 +77,19 @@ class World:
         self.volume: dict[str, int] = {}
         for market in self.catalog.markets:
             self.open_book(market)
+        symbols = tuple(symbol_of(asset) for asset in self.spec.updown_assets)
+        feed = ReferenceFeedSpec(
+            symbols=symbols,
+            rate_hz=1000 / self.spec.underlying_step_ms,
+            annual_volatility=self.spec.annual_volatility,
+            start_ms=self.now_ms,
+            history_points=max(600, 2 * 60_000 // self.spec.underlying_step_ms),
+        )
+        self.underlying = PricePath(random.Random(seed).getrandbits(64), feed)
+        self.ticks: deque[Tick] = deque(maxlen=_MAX_PENDING_TICKS)
+        self.updown = UpDown(self, self.underlying, self.spec.annual_volatility)
+        self.arb = NegRiskArb(self, self.spec.arb_every_s, self.spec.arb_lifetime_ms)
+        self.listings = Listings(self, self.spec.listing_every_s)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -121,22 +140,69 @@ class World:
     # -- evolution -----------------------------------------------------------------------
 
     def step(self) -> list[Frame]:
-        """Advance the clock one step and evolve one random open market."""
+        """Advance the clock one step, run the scenarios, evolve one random open market."""
         self.now_ms += self.spec.step_ms
+        path = self.underlying
+        while path.now_ms + path.step_ms <= self.now_ms:
+            self.ticks.extend(path.step())
+        frames = self.updown.due() + self.arb.due() + self.listings.due()
         markets = self.open_markets()
         if not markets:
-            return []
+            return frames
         market = self.rng.choice(markets)
         key = market.condition_id
         book = self.books[key]
-        self.fair[key] = dynamics.walk(self.rng, self.fair[key], book.tick)
-        frames: list[Frame] = []
+        self.fair[key] = self._next_fair(market)
+        pulls = self._pulls(market)
+        if pulls:
+            frames.extend(self.publish(market, pulls))
         for message in dynamics.plan(self.rng, book, self.fair[key]):
-            frames.extend(self._publish(market, message))
+            frames.extend(self.publish(market, message))
         fill = dynamics.trade(self.rng, book)
         if fill is not None:
-            frames.extend(self._execute(market, fill))
+            frames.extend(self.execute(market, fill))
         return frames
+
+    def take_ticks(self) -> list[Tick]:
+        """The underlying's ticks since the last call, oldest first."""
+        ticks = list(self.ticks)
+        self.ticks.clear()
+        return ticks
+
+    def _next_fair(self, market: Market) -> int:
+        key, tick = market.condition_id, self.tick(market)
+        updown = self.updown.fair(market)
+        if updown is not None:
+            return dynamics.snap(updown, tick)
+        if self.updown.pending(market):
+            return dynamics.snap(MICRO // 2, tick)  # no strike yet: a coin flip
+        if market.neg_risk:
+            return self._zero_sum_walk(market, tick)
+        return dynamics.walk(self.rng, self.fair[key], tick, self.spec.jump_probability)
+
+    def _zero_sum_walk(self, market: Market, tick: int) -> int:
+        """Move probability between two outcomes of a neg-risk event, keeping the sum."""
+        key = market.condition_id
+        peers = [m for m in market.event.markets if m is not market and not m.closed]
+        if not peers:
+            return self.fair[key]
+        peer = self.rng.choice(peers)
+        move = self.rng.choice((-tick, tick))
+        mine = dynamics.snap(self.fair[key] + move, tick)
+        theirs = dynamics.snap(self.fair[peer.condition_id] - move, self.tick(peer))
+        if mine - self.fair[key] != move or self.fair[peer.condition_id] - theirs != move:
+            return self.fair[key]
+        self.fair[peer.condition_id] = theirs
+        return mine
+
+    def _pulls(self, market: Market) -> list[LevelChange]:
+        """Makers cancel quotes the fair value moved through (after a jump, or an Up/Down
+        window repricing); the running arbitrage ask stays."""
+        book, fair = self.books[market.condition_id], self.fair[market.condition_id]
+        keep = self.arb.protected(market)
+        pulls = [LevelChange(0, BUY, p, 0) for p in sorted(book.bids) if p > fair]
+        pulls += [LevelChange(0, SELL, p, 0) for p in sorted(book.asks) if p < fair and p != keep]
+        return pulls
 
     def change_tick(self, token_id: str, new_tick: str) -> list[Frame]:
         """Switch a market's tick size: `tick_size_change` then a fresh `book` per token."""
@@ -167,7 +233,8 @@ class World:
             book = dynamics.seed_levels(self.rng, self.fair[key], market.tick)
         self.books[key] = book
 
-    def _publish(self, market: Market, message: list[LevelChange]) -> list[Frame]:
+    def publish(self, market: Market, message: list[LevelChange]) -> list[Frame]:
+        """Apply one message of level changes; return its `price_change` (+ `best_bid_ask`)."""
         book = self.books[market.condition_id]
         before = [self.top(market, outcome) for outcome in (0, 1)]
         for change in message:
@@ -182,7 +249,8 @@ class World:
                 frames.append(self._best_bid_ask(market, outcome))
         return frames
 
-    def _execute(self, market: Market, fill: dynamics.Fill) -> list[Frame]:
+    def execute(self, market: Market, fill: dynamics.Fill) -> list[Frame]:
+        """Apply a taker trade; return `last_trade_price`, both `book`s and any tops."""
         key = market.condition_id
         before = [self.top(market, outcome) for outcome in (0, 1)]
         self.books[key].apply(fill.residual)

@@ -22,7 +22,7 @@ import msgspec
 
 from prediction_engine.config import PolymarketConfig
 from prediction_engine.core.book_sync import BookSet
-from prediction_engine.core.events import BookDelta, BookSnapshot, Event
+from prediction_engine.core.events import BookSnapshot, Event, TickSizeChanged
 from prediction_engine.core.ids import TokenId
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.errors import DecodeError, UnknownEventError
@@ -50,13 +50,16 @@ class SessionCounters:
     rest_snapshots: int = 0
     rest_failures: int = 0
     stale_snapshots: int = 0
+    duplicate_frames: int = 0
 
 
 class _Shard:
     def __init__(self, index: int) -> None:
         self.index = index
+        self.name = f"polymarket-market-{index}"
         self.tokens: set[TokenId] = set()
         self.feed: WebSocketFeed | None = None
+        self.last_frame: Frame = b""
 
 
 class MarketDataSession:
@@ -148,13 +151,12 @@ class MarketDataSession:
         shard = _Shard(len(self._shards))
         shard.tokens.update(tokens)
         self._expect_snapshots(tokens)
-        name = f"polymarket-market-{shard.index}"
         shard.feed = WebSocketFeed(
             self.config.ws_market_url,
-            name=name,
+            name=shard.name,
             http=self._http,
             clock=self._clock,
-            on_frame=lambda frame, recv_ns: self._on_frame(name, frame, recv_ns),
+            on_frame=lambda frame, recv_ns: self._on_frame(shard, frame, recv_ns),
             on_connect=lambda feed: self._on_connect(shard, feed),
             on_disconnect=lambda: self._on_disconnect(shard),
             ping_interval_s=self.config.ping_interval_s,
@@ -163,7 +165,7 @@ class MarketDataSession:
             rng=self._rng,
         )
         self._shards.append(shard)
-        self._group.create_task(shard.feed.run(), name=name)
+        self._group.create_task(shard.feed.run(), name=shard.name)
 
     async def _on_connect(self, shard: _Shard, feed: WebSocketFeed) -> None:
         self._expect_snapshots(shard.tokens)
@@ -175,6 +177,7 @@ class MarketDataSession:
         await feed.send(msgspec.json.encode(message).decode())
 
     def _on_disconnect(self, shard: _Shard) -> None:
+        shard.last_frame = b""
         if self._closing:
             return
         for token in shard.tokens:
@@ -192,13 +195,21 @@ class MarketDataSession:
 
     # -- frames ----------------------------------------------------------------------------
 
-    async def _on_frame(self, source: str, frame: Frame, recv_ns: int) -> None:
+    async def _on_frame(self, shard: _Shard, frame: Frame, recv_ns: int) -> None:
         self.counters.frames += 1
+        source = shard.name
         if self._on_raw is not None:
             self._on_raw(source, frame, recv_ns)
         if not is_json_frame(frame):
             self.counters.text_frames += 1
             return
+        # The same frame twice in a row is a duplicate (2026 trades carry a transaction
+        # hash, so two real trades never render alike): applying it again would count a
+        # trade twice.
+        if frame == shard.last_frame:
+            self.counters.duplicate_frames += 1
+            return
+        shard.last_frame = frame
         try:
             events = self._parser.market_frame(frame, recv_ns)
         except UnknownEventError as e:
@@ -218,7 +229,8 @@ class MarketDataSession:
             self._due.pop(event.token, None)
         if needs is not None:
             self.counters.resyncs += 1
-            wait = 0 if isinstance(event, BookDelta) else self.config.snapshot_timeout_s
+            # After a tick change the venue sends a fresh `book`: give it time before REST.
+            wait = self.config.snapshot_timeout_s if isinstance(event, TickSizeChanged) else 0
             self._schedule(needs, wait)
         self.counters.events += 1
         await self._sink.put(event)
