@@ -169,7 +169,10 @@ class TapeReader:
                 return None
             self.plain = True
         if self.plain:
-            text = line.rstrip(b"\r\n").decode()
+            try:
+                text = line.rstrip(b"\r\n").decode()
+            except UnicodeDecodeError as e:
+                raise TapeError(f"{self.path}:{number}: not UTF-8 text ({e.reason})") from e
             return TapeRecord(_frame_time_ns(line), POLYMARKET_MARKET, text)
         try:
             return _record_decoder.decode(line)

@@ -21,7 +21,7 @@ app = typer.Typer(
 def _register() -> None:
     # Sub-command modules register themselves on import; imported here to keep start-up lazy
     # in one place.
-    from prediction_engine.cli import decode, markets, watch  # noqa: F401
+    from prediction_engine.cli import decode, demo, markets, sim, watch  # noqa: F401
 
 
 def main() -> None:

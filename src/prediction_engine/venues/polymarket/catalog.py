@@ -54,7 +54,8 @@ T = TypeVar("T")
 DAY_NS: Final = 86_400 * 1_000_000_000
 FORMAT_VERSION: Final = 1
 UPDOWN_ASSETS: Final = ("btc", "eth", "sol", "xrp")
-UPDOWN_INTERVALS: Final = {"5m": 300, "15m": 900, "1h": 3_600, "4h": 14_400}
+# Polymarket lists 5m and longer; 1m windows exist on the local simulator (the demo's).
+UPDOWN_INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "4h": 14_400}
 """Up/Down window lengths in seconds; windows are aligned to multiples of their length."""
 
 _WEIGHTS: Final = (8, 4, 2, 1)

@@ -10,6 +10,7 @@ import msgspec
 
 from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.events import Event
+from prediction_engine.tape import POLYMARKET_MARKET, TapeError, TapeReader
 from prediction_engine.venues.errors import DecodeError
 from prediction_engine.venues.polymarket.parse import PolymarketParser
 
@@ -22,7 +23,11 @@ class FrameFileError(ValueError):
 
 def iter_frames(path: Path) -> Iterator[bytes]:
     """Yield the frames of a capture: a JSON file holds one frame (an object, or the venue's
-    initial array of books); a ``.jsonl`` file holds one frame per non-empty line."""
+    initial array of books); a ``.jsonl`` file holds one frame per non-empty line; a tape
+    (``prediction_engine.tape``, e.g. ``tape.jsonl.gz``) yields its Polymarket market frames."""
+    if path.suffix == ".gz" or _is_tape(path):
+        yield from _tape_frames(path)
+        return
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -46,6 +51,24 @@ class ReplayResult:
     books: BookSet = field(default_factory=BookSet)
     events: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def _is_tape(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(8) == b'{"tape":'
+    except OSError:
+        return False
+
+
+def _tape_frames(path: Path) -> Iterator[bytes]:
+    reader = TapeReader(path)
+    try:
+        for record in reader:
+            if record.ch == POLYMARKET_MARKET:
+                yield record.raw.encode()
+    except TapeError as e:
+        raise FrameFileError(str(e)) from e
 
 
 def decode_file(path: Path) -> Iterator[Event | DecodeError]:
