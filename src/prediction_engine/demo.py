@@ -119,6 +119,7 @@ class DemoStats:
     updown_checked: int = 0
     updown_agreed: int = 0
     arbitrage_seen: int = 0
+    """Times a neg-risk event's best YES asks went from summing >= 1 to < 1."""
     arbitrage_injected: int = 0
     tape_frames: int = 0
 
@@ -130,6 +131,10 @@ class DemoResult:
     stats: DemoStats
     windows: list[UpDownWindow]
     paths: dict[str, Path]
+    cheap_asks: set[tuple[TokenId, int]] = field(default_factory=set)
+    """(token, ask) pairs present while a neg-risk event's asks summed below 1."""
+    injected: list[tuple[TokenId, int]] = field(default_factory=list)
+    """(token, ask) of every arbitrage the simulator made."""
 
 
 OnTick = Callable[[DemoStats, list[UpDownWindow]], None]
@@ -148,7 +153,9 @@ class _Demo:
         self.windows: dict[str, UpDownWindow] = {}
         self.neg_risk: dict[str, list[TokenId]] = {}  # event -> YES tokens
         self.below_one: set[str] = set()
+        self.cheap_asks: set[tuple[TokenId, int]] = set()  # asks seen while a sum was < 1
         self.session: MarketDataSession | None = None
+        self.injected: list[tuple[TokenId, int]] = []
         self.started = time.monotonic()
 
     def record(self, channel: str) -> Callable[[str, Frame, int], None]:
@@ -235,6 +242,7 @@ class _Demo:
                 self.stats.arbitrage_seen += 1
             if below:
                 self.below_one.add(event_slug)
+                self.cheap_asks.update((t, a) for t, a in zip(tokens, asks, strict=True) if a)
             else:
                 self.below_one.discard(event_slug)
 
@@ -243,6 +251,7 @@ class _Demo:
         stats.elapsed_s = time.monotonic() - self.started
         stats.tape_frames = self.tape.frames
         stats.arbitrage_injected = len(self.sim.arbitrage)
+        self.injected = [(TokenId(e.token_id), e.price) for e in self.sim.arbitrage]
         # Judged once the run is over or later prices arrived: the resolution can overtake
         # the window's last tick on the way here.
         resolved = [w for w in self.windows.values() if w.venue_winner is not None]
@@ -294,7 +303,8 @@ async def run_demo(options: DemoOptions, on_tick: OnTick | None = None) -> DemoR
             demo = _Demo(options, sim, tape)
             await _stream(demo, config, paths["catalog"], on_tick)
             demo.refresh_stats()
-    result = DemoResult(demo.stats, list(demo.windows.values()), paths)
+    windows = list(demo.windows.values())
+    result = DemoResult(demo.stats, windows, paths, demo.cheap_asks, demo.injected)
     paths["summary"].write_text(json.dumps(summary_json(result), indent=2) + "\n")
     return result
 

@@ -33,7 +33,7 @@ def stats_table(stats: DemoStats, title: str) -> Table:
         ("markets listed / resolved", f"{stats.listed} / {stats.resolved}"),
         ("Up/Down resolved / checked by our feed / agreed",
          f"{stats.updown_resolved} / {stats.updown_checked} / {stats.updown_agreed}"),
-        ("neg-risk asks below 1: seen / injected",
+        ("neg-risk asks summing < 1: times seen / made",
          f"{stats.arbitrage_seen} / {stats.arbitrage_injected}"),
         ("frames recorded to the tape", f"{stats.tape_frames:,}"),
     ]

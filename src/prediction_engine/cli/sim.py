@@ -90,12 +90,12 @@ async def _serve(config: SimConfig, port: int, feeds_port: int, console: Console
                 await asyncio.sleep(0.5)
 
 
-async def _serve_replay(
-    tape: Path, speed: float | None, loop: bool, port: int, console: Console
+async def _serve_replay(  # noqa: PLR0917
+    tape: Path, speed: float | None, loop: bool, wait: bool, port: int, console: Console
 ) -> None:
     from prediction_engine.sim.polymarket.replay import ReplayVenue
 
-    venue = ReplayVenue(tape, speed=speed, loop=loop)
+    venue = ReplayVenue(tape, speed=speed, loop=loop, start_paused=wait)
     await venue.start(port=port)
     try:
         pace = "max" if speed is None else f"{speed:g}x"
@@ -104,6 +104,12 @@ async def _serve_replay(
         console.print(f"  export PENGINE_POLYMARKET_CLOB_URL={venue.clob_url}", highlight=False)
         console.print(f"  export PENGINE_POLYMARKET_WS_MARKET_URL={venue.ws_market_url}",
                       highlight=False)
+        if wait:
+            console.print("waiting for the first client to connect before playing...")
+            while not venue.counters.get("connections"):  # noqa: ASYNC110 (no event to await)
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # let it subscribe and get its snapshots first
+            venue.resume()
         started = time.monotonic()
         with Live(console=console, refresh_per_second=2) as live:
             while not (venue.finished.is_set() and not loop):
@@ -168,6 +174,9 @@ def sim(  # noqa: PLR0917 (one option per knob, as typer wants)
     )] = 1.0,
     loop: Annotated[bool, typer.Option(help="Replay the tape again and again.",
                                        rich_help_panel="Replay")] = False,
+    wait: Annotated[bool, typer.Option(
+        help="Start playing when the first client connects.", rich_help_panel="Replay"
+    )] = True,
 ) -> None:
     """Serve a simulated Polymarket (Gamma, CLOB REST, market WebSocket) and Binance/RTDS
     price feeds on 127.0.0.1 until Ctrl-C, optionally with injected faults.
@@ -199,7 +208,7 @@ def sim(  # noqa: PLR0917 (one option per knob, as typer wants)
         raise typer.BadParameter(str(e)) from e
     try:
         if replay is not None:
-            asyncio.run(_serve_replay(replay, speed or None, loop, port, console))
+            asyncio.run(_serve_replay(replay, speed or None, loop, wait, port, console))
         else:
             asyncio.run(_serve(config, port, feeds_port, console))
     except KeyboardInterrupt:
