@@ -22,7 +22,6 @@ from prediction_engine.sim.polymarket.world import DEFAULT_CLOCK_START_S, WorldS
 from prediction_engine.tape import TapeError
 
 sim_app = typer.Typer(
-    help="Local venues on 127.0.0.1 that speak the real wire protocols (no network needed).",
     invoke_without_command=True,
     no_args_is_help=False,
 )
