@@ -23,7 +23,8 @@ from prediction_engine.core.book import OrderBook
 from prediction_engine.core.events import Event
 from prediction_engine.core.numbers import micro_to_decimal
 from prediction_engine.engine.clock import LiveClock
-from prediction_engine.sim.polymarket.replay import ReplayBooks, ReplayVenue, _decode, _router
+from prediction_engine.sim.polymarket.replay import ReplayVenue
+from prediction_engine.sim.polymarket.replay_state import ReplayBooks, decode_frame, route_for
 from prediction_engine.tape import BINANCE_TRADE, POLYMARKET_MARKET, TapeError, TapeWriter
 from prediction_engine.venues.polymarket.replay import replay_books
 from prediction_engine.venues.polymarket.rest import ClobClient, GammaClient, MarketQuery
@@ -323,7 +324,7 @@ async def test_unusable_tapes_fail_before_the_server_starts(tmp_path: Path) -> N
 
 
 FUZZ_FRAMES = [text.encode() for text in [*LINES[:2], LINES[-1]]]
-FUZZ_FRAMES += [text.encode() for _, text in routing_frames() if _decode(text) is not None]
+FUZZ_FRAMES += [text.encode() for _, text in routing_frames() if decode_frame(text) is not None]
 
 
 @settings(max_examples=200, deadline=None)
@@ -337,10 +338,10 @@ def test_mutated_frames_never_break_the_books_or_the_routing(
     raw = mutated.decode(errors="replace")
     books = ReplayBooks()
     books.apply(json.loads(LINES[0]), T0_NS)
-    payload = _decode(raw)
+    payload = decode_frame(raw)
     books.apply(payload, T0_NS)  # may leave the frame out, never raises
     books.summary(YES)
-    route = _router(raw, payload)
+    route = route_for(raw, payload)
     if route is not None:
         for assets, custom in (({YES: None}, False), ({NO: None, "11": None}, True)):
             text = route(SimpleNamespace(assets=assets, custom=custom))  # type: ignore[arg-type]
