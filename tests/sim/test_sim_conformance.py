@@ -55,9 +55,6 @@ NAUTILUS = "ws_market_stream_nautilus_crossing_burst.jsonl"  # 2026 capture: boo
 POLYPY = "ws_market_stream_polypy_messages_hash.jsonl"  # 2025; recorder rewrote ts as numbers
 
 _NEWER_BOOK = "a 2025+ /book field (doc §3); the capture is from Oct 2024"
-_CLOSED_KEEPS = "closed sim markets drop it; the real closed market keeps it"
-_EVERY_EVENT = "every real event object carries it (all 3 captures)"
-_GAME_START = "real game markets carry the game start; our codec reads it (event_start_ns)"
 
 # (comparison, difference) -> why the simulator differs on purpose.
 _DELIBERATE = {
@@ -77,20 +74,6 @@ _SIM_GAPS = {
     ("later book", "tick_size: extra"): "the 2026 post-trade book (nautilus line 51) has none",
     ("later book", "last_trade_price: extra"): "only the initial snapshot carries it "
     "(nautilus line 51; doc §4 book, I-209)",
-    ("gamma market", "bestAsk: missing"): _CLOSED_KEEPS,
-    ("gamma market", "lastTradePrice: missing"): _CLOSED_KEEPS,
-    ("gamma market", "spread: missing"): _CLOSED_KEEPS,
-    ("resolved", "bestAsk: missing"): _CLOSED_KEEPS,
-    ("gamma event", "startTime: missing"): "only Up/Down events have it; every real event does",
-    ("gamma event", "volume24hr: missing"): _EVERY_EVENT,
-    ("gamma event", "volume1wk: missing"): _EVERY_EVENT,
-    ("gamma event", "volume1mo: missing"): _EVERY_EVENT,
-    ("gamma event", "volume1yr: missing"): _EVERY_EVENT,
-    ("neg-risk", "events[].startTime: missing"): "the real neg-risk event carries it",
-    ("sports", "gameStartTime: missing"): _GAME_START,
-    ("sports", "eventStartTime: missing"): _GAME_START,
-    ("sports", "events[].startTime: missing"): "real game events start at the game start",
-    ("sports", "events[].seriesSlug: missing"): "real game events name their league series",
 }
 
 

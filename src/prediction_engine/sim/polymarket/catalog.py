@@ -21,6 +21,17 @@ from prediction_engine.sim.polymarket.model import (
 )
 from prediction_engine.sim.polymarket.units import parse
 
+_GAME_S = 6 * 3600  # a game market ends 6 hours after kick-off (the captured one did)
+
+
+def _kickoff_s(row: texts.BinaryRow, now_s: int) -> int | None:
+    """Kick-off of a game row: `kickoff_utc` on the day `days_to_end` days after `now_s`."""
+    if row.kickoff_utc is None:
+        return None
+    hours, minutes = row.kickoff_utc.split(":")
+    day = now_s + row.days_to_end * 86400
+    return day - day % 86400 + int(hours) * 3600 + int(minutes) * 60
+
 
 class _Ids:
     """Deterministic identifier source."""
@@ -81,7 +92,8 @@ class CatalogBuilder:
     def binary(self, row: texts.BinaryRow) -> tuple[Event, Market]:
         """One event holding one binary market."""
         created = self.now_s - self.rng.randint(5, 90) * 86400 + self.rng.randint(0, 86399)
-        end = self.now_s + row.days_to_end * 86400
+        kickoff = _kickoff_s(row, self.now_s)
+        end = self.now_s + row.days_to_end * 86400 if kickoff is None else kickoff + _GAME_S
         event = Event(
             self.ids.event_id(),
             row.slug,
@@ -90,8 +102,11 @@ class CatalogBuilder:
             texts.tags(row.tags),
             created,
             end,
+            start_time_s=kickoff,
+            series_slug=row.series_slug,
         )
         market = self._market(event, row, created)
+        market.event_start_s = market.game_start_s = kickoff
         market.closed = row.winner is not None
         market.winner = row.winner
         return event, market
@@ -173,7 +188,7 @@ class CatalogBuilder:
             tick=parse(row.tick),
             fair=parse(row.fair),
             created_s=created,
-            end_s=self.now_s + row.days_to_end * 86400 if row.days_to_end else event.end_s,
+            end_s=event.end_s,
             fee=texts.FEES.get(row.fee) if row.fee else None,
             base_volume=self.rng.randint(1_000, 5_000_000) * 10_000 if row.traded else 0,
             traded=row.traded,

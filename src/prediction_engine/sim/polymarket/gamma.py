@@ -3,12 +3,17 @@
 Quirks copied from real captures: `outcomes`, `outcomePrices`, `clobTokenIds` are
 JSON-encoded strings; market `volume`/`liquidity` are strings while `volumeNum`,
 `liquidityNum`, `bestBid`, `bestAsk`, `orderPriceMinTickSize` are numbers; event-level
-`liquidity`/`volume` are numbers; dates are ISO strings; tags live on events.
+`liquidity`/`volume` are numbers; dates are ISO strings except a game's `gameStartTime`
+("2026-04-05 15:10:00+00"); tags live on events.
+
+Everything is derived from the world's state and simulated clock, never from the wall clock
+or the world's RNG: serving a request must not change what the WebSocket sends next.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +23,7 @@ from prediction_engine.sim.polymarket.wire import Json
 from prediction_engine.sim.polymarket.world import World
 
 _IMAGE = "https://polymarket-upload.s3.us-east-2.amazonaws.com/{}.png"
+_WINDOWS_S = {"24hr": 86_400, "1wk": 7 * 86_400, "1mo": 30 * 86_400, "1yr": 365 * 86_400}
 
 
 def market_json(world: World, market: Market, *, nested: bool = False) -> Json:
@@ -35,6 +41,7 @@ def event_json(world: World, event: Event, *, with_markets: bool = True) -> Json
     """An `/events` item, with nested `markets[]` unless asked otherwise."""
     volume = sum(world.volume[m.condition_id] for m in event.markets)
     resting = sum(liquidity(world, m) for m in event.markets)
+    windows = [_volume_windows(world, m) for m in event.markets]
     out: Json = {
         "id": event.id,
         "ticker": event.slug,
@@ -58,6 +65,10 @@ def event_json(world: World, event: Event, *, with_markets: bool = True) -> Json
         "openInterest": 0,
         "createdAt": iso(event.created_s - 100, 37225),
         "updatedAt": iso(_now_s(world), 660179),
+    }
+    for window in _WINDOWS_S:
+        out[f"volume{window}"] = number(sum(traded[window] for traded in windows))
+    out |= {
         "enableOrderBook": True,
         "liquidityClob": number(resting),
         "negRisk": event.neg_risk_market_id is not None,
@@ -141,6 +152,7 @@ def _market_head(world: World, market: Market) -> Json:
 
 def _market_numbers(world: World, market: Market) -> Json:
     volume = number(world.volume[market.condition_id])
+    windows = {key: number(traded) for key, traded in _volume_windows(world, market).items()}
     resting = number(liquidity(world, market))
     out: Json = {
         "enableOrderBook": True,
@@ -152,11 +164,11 @@ def _market_numbers(world: World, market: Market) -> Json:
         "startDateIso": iso(market.created_s)[:10],
         "hasReviewedDates": True,
     }
-    for window in ("24hr", "1wk", "1mo", "1yr"):
-        out[f"volume{window}"] = volume
+    for window, traded in windows.items():
+        out[f"volume{window}"] = traded
     out["clobTokenIds"] = json.dumps(list(market.token_ids))
-    for window in ("24hr", "1wk", "1mo", "1yr"):
-        out[f"volume{window}Clob"] = volume
+    for window, traded in windows.items():
+        out[f"volume{window}Clob"] = traded
     out |= {"volumeClob": volume, "liquidityClob": resting}
     return out
 
@@ -197,6 +209,8 @@ def _market_tail(world: World, market: Market) -> Json:
     if market.closed:
         out["umaResolutionStatus"] = "resolved"
     out |= {"pendingDeployment": False, "deploying": False, "rfqEnabled": False}
+    if market.game_start_s is not None:
+        out["gameStartTime"] = _game_time(market.game_start_s)
     if market.event_start_s is not None:
         out["eventStartTime"] = iso(market.event_start_s)
     out |= {
@@ -225,20 +239,57 @@ def _fees(market: Market) -> Json:
 
 
 def _quote(world: World, market: Market) -> Json:
-    out: Json = {}
-    if market.closed:
-        return out
-    best_bid, best_ask = world.top(market, 0)
-    if best_bid is not None and best_ask is not None:
-        out["spread"] = number(best_ask - best_bid)
-    last = world.last_trade[market.condition_id]
-    if last is not None:
-        out["lastTradePrice"] = number(last)
-    if best_bid is not None:
-        out["bestBid"] = number(best_bid)
-    if best_ask is not None:
-        out["bestAsk"] = number(best_ask)
+    """`spread`, `lastTradePrice`, `bestBid`, `bestAsk` of the YES book. As in the captures, an
+    empty ask side quotes 1 and an empty bid side is left out (0 in the spread); a market never
+    traded reports a last trade of 0."""
+    last: int | None
+    if market.winner is not None:
+        bid, ask, last = _settled_quote(world.tick(market), market.winner)
+    elif market.closed:
+        return {}
+    else:
+        bid, ask = world.top(market, 0)
+        last = world.last_trade[market.condition_id]
+    offered = MICRO if ask is None else ask
+    out: Json = {"spread": number(offered - (bid or 0)), "lastTradePrice": number(last or 0)}
+    if bid is not None:
+        out["bestBid"] = number(bid)
+    out["bestAsk"] = number(offered)
     return out
+
+
+def _settled_quote(tick: int, winner: int) -> tuple[int | None, int | None, int]:
+    """(bid, ask, last trade) a resolved market keeps: its last quote, taken once the book had
+    converged on the winner, as in both real closed captures (YES won: bid 0.999, ask 1, last
+    0.999; YES lost: no bid, ask 0.001). The simulator resolves without that run-up and clears
+    the book, so the quote is rebuilt from the winner and the tick."""
+    if winner == 0:
+        return MICRO - tick, None, MICRO - tick
+    return None, tick, tick
+
+
+def _volume_windows(world: World, market: Market) -> dict[str, int]:
+    """Volume (micro-units) of each Gamma window (`24hr`, `1wk`, `1mo`, `1yr`) up to now.
+
+    What traded in this world counts in every window (a world runs for minutes or hours);
+    the listing's base volume is spread evenly from the market's creation to the world's start.
+    """
+    total = world.volume[market.condition_id]
+    start_s = world.spec.clock_start_s
+    before_s = start_s - market.created_s
+    if before_s <= 0:
+        return dict.fromkeys(_WINDOWS_S, total)
+    base = market.base_volume
+    out = {}
+    for window, length_s in _WINDOWS_S.items():
+        inside_s = min(before_s, max(0, start_s - (_now_s(world) - length_s)))
+        out[window] = total - base + base * inside_s // before_s
+    return out
+
+
+def _game_time(ts_s: int) -> str:
+    """A game's kick-off as Gamma writes `gameStartTime`: "2026-04-05 15:10:00+00"."""
+    return datetime.fromtimestamp(ts_s, UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
 def _outcome_prices(world: World, market: Market) -> list[str]:
@@ -279,10 +330,12 @@ def _event_tail(event: Event) -> dict[str, Any]:
         "enableNegRisk": event.neg_risk_market_id is not None,
         "automaticallyActive": True,
     }
-    if event.start_time_s is not None:
-        out["startTime"] = iso(event.start_time_s)
-    if event.series is not None:
-        out["seriesSlug"] = event.series.slug
+    # What the event is about happens at its end unless it has a start of its own (an Up/Down
+    # window, a game): the real neg-risk event's startTime is on its end date.
+    out["startTime"] = iso(event.end_s if event.start_time_s is None else event.start_time_s)
+    series_slug = event.series.slug if event.series is not None else event.series_slug
+    if series_slug is not None:
+        out["seriesSlug"] = series_slug
     out |= {
         "negRiskAugmented": False,
         "pendingDeployment": False,

@@ -69,6 +69,8 @@ class Event:
     start_time_s: int | None = None
     resolution_source: str = ""
     markets: list[Market] = field(default_factory=list)
+    series_slug: str | None = None
+    """`seriesSlug` of an event that has no `series` object (a game names its league)."""
 
     @property
     def closed(self) -> bool:
@@ -102,6 +104,8 @@ class Market:
     closed: bool = False
     winner: int | None = None
     min_order_size: int = 5 * MICRO
+    game_start_s: int | None = None
+    """Kick-off of a sports game market (Gamma `gameStartTime`)."""
 
     @property
     def neg_risk(self) -> bool:

@@ -11,7 +11,11 @@ from prediction_engine.sim.polymarket import model as _catalog
 
 @dataclass(frozen=True)
 class BinaryRow:
-    """One binary market to list (fair price and tick as decimal strings)."""
+    """One binary market to list (fair price and tick as decimal strings).
+
+    A sports game sets `kickoff_utc` ("HH:MM" UTC on the day `days_to_end` days after the
+    clock start) and its league's `series_slug`.
+    """
 
     slug: str
     question: str
@@ -24,6 +28,8 @@ class BinaryRow:
     fee: str | None = None
     winner: int | None = None
     traded: bool = True
+    kickoff_utc: str | None = None
+    series_slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ BINARIES: tuple[BinaryRow, ...] = (
         outcomes=("Lakers", "Celtics"),
         fee="sports",
         days_to_end=2,
+        kickoff_utc="23:30",  # 7:30 PM ET at TD Garden
+        series_slug="nba",
     ),
     BinaryRow(
         "will-openai-release-gpt-6-before-2027",
