@@ -202,7 +202,7 @@ class _Demo:
 
     def _reference(self, event: ReferencePrice) -> None:
         symbol = event.symbol.lower()
-        self.stats.reference_prices[symbol] = str(event.price)
+        self.stats.reference_prices[symbol] = _plain(event.price)
         for window in self.windows.values():
             if window.symbol != symbol or event.ts_event < window.start_ns:
                 continue
@@ -362,8 +362,8 @@ def summary_json(result: DemoResult) -> dict[str, object]:
         "updown_windows": [
             {
                 "slug": w.slug,
-                "strike": None if w.strike is None else str(w.strike),
-                "last": None if w.last is None else str(w.last),
+                "strike": None if w.strike is None else _plain(w.strike),
+                "last": None if w.last is None else _plain(w.last),
                 "venue_winner": w.venue_winner,
                 "ours": w.ours,
                 "joined_late": w.joined_late,
@@ -372,3 +372,8 @@ def summary_json(result: DemoResult) -> dict[str, object]:
         ],
         "paths": {name: str(path) for name, path in result.paths.items()},
     }
+
+
+def _plain(value: Decimal) -> str:
+    """`61015.82000000` -> `61015.82` (no exponent, no trailing zeros)."""
+    return f"{value.normalize():f}"

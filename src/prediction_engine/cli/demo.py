@@ -55,8 +55,8 @@ def windows_table(windows: list[UpDownWindow]) -> Table:
         state = window.venue_winner or ("running" if window.strike is not None else "upcoming")
         table.add_row(
             window.slug,
-            "" if window.strike is None or window.joined_late else str(window.strike),
-            "" if window.last is None else str(window.last),
+            "" if window.strike is None or window.joined_late else f"{window.strike.normalize():f}",
+            "" if window.last is None else f"{window.last.normalize():f}",
             would,
             state,
         )
