@@ -29,6 +29,8 @@ from prediction_engine.sim.polymarket.world import DEFAULT_CLOCK_START_S, World,
 from prediction_engine.sim.reference_feeds import ReferenceFeedServer
 
 _TICK_S = 0.001
+_MAX_BURST = 32
+"""Steps applied before the generator yields to the socket writers."""
 _FLIP = {"0.01": "0.001", "0.001": "0.01"}
 
 
@@ -388,12 +390,15 @@ class SimPolymarket:
             now = loop.time()
             if now - due > 1.0:  # fell far behind (debugger, loaded CI): don't burst to catch up
                 due = now
-            while due <= now:
+            burst = 0
+            while due <= now and burst < _MAX_BURST:
                 due += interval
+                burst += 1
                 if not self._paused:
                     self._step()
             await self._publish_ticks()
-            await asyncio.sleep(max(due - loop.time(), _TICK_S))
+            # Behind schedule: yield at once so the writers can send what was published.
+            await asyncio.sleep(0 if due <= now else max(due - loop.time(), _TICK_S))
 
     def _info(self, market: Market) -> MarketInfo:
         series = market.event.series

@@ -209,16 +209,21 @@ class Hub:
         loop = asyncio.get_running_loop()
         queue = subscriber.queue
         while (item := await queue.get()) is not None:
-            batch = [item[0]]
             if self.faults.active or subscriber.stalled_until:
                 batch = await self._faulted(subscriber, item, loop)
+            else:
+                batch = _take_ready(queue, item[0])
+            closing = batch[-1] is _CLOSE
+            if closing:
+                batch.pop()
             try:
-                for text in batch:
-                    await subscriber.ws.send_str(text)
+                await _send(subscriber, batch)
             except (ConnectionError, RuntimeError):
                 subscriber.abort()
                 return
             self.counters["frames_sent"] += len(batch)
+            if closing:
+                break
         with contextlib.suppress(ConnectionError, RuntimeError):
             await subscriber.ws.close()
 
@@ -249,6 +254,47 @@ class Hub:
             counters["fault_malformed"] += 1
             batch.insert(0, _malformed(rng, text))
         return batch
+
+
+_BATCH = 256
+_HIGH_WATER = 1 << 22
+_CLOSE = "\x00close"  # stands in for the queue's end marker inside a batch
+
+
+def _take_ready(queue: asyncio.Queue[tuple[str, float] | None], first: str) -> list[str]:
+    """`first` and every frame already queued behind it (up to `_BATCH`), without waiting."""
+    batch = [first]
+    while len(batch) < _BATCH and not queue.empty():
+        item = queue.get_nowait()
+        if item is None:
+            batch.append(_CLOSE)
+            break
+        batch.append(item[0])
+    return batch
+
+
+def _ws_text_frame(text: str) -> bytes:
+    """One unmasked, unfragmented server-to-client text frame (RFC 6455 section 5.2)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65_536:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + size.to_bytes(8, "big") + payload
+
+
+async def _send(subscriber: Subscriber, batch: list[str]) -> None:
+    """Write a batch of text frames in one transport write (aiohttp's per-frame `send_str`
+    costs more than building the frames), waiting while the socket's buffer is full."""
+    transport = subscriber.request.transport
+    if transport is None or transport.is_closing():
+        raise ConnectionError("connection closed")
+    transport.write(b"".join(_ws_text_frame(text) for text in batch))
+    while transport.get_write_buffer_size() > _HIGH_WATER:
+        if transport.is_closing():
+            raise ConnectionError("connection closed")
+        await asyncio.sleep(0.001)
 
 
 _BROKEN_FRAMES = (

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import msgspec
 
 MICRO = 1_000_000
+
+# Every level of a book is rendered again whenever the book changes, so the same prices and
+# resting sizes are formatted over and over; a bounded memo keeps the hot ones (for a lone
+# int argument the C lru_cache uses the int itself as the key, so a hit is cheap).
+_MEMO_SIZE = 1 << 16
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
@@ -20,6 +26,7 @@ def encode(payload: object) -> bytes:
     return _ENCODER.encode(payload)
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def fmt(value: int) -> str:
     """Render micro-units as the venue's decimal string: 510000 -> "0.51", 0 -> "0"."""
     sign = "-" if value < 0 else ""
@@ -29,6 +36,7 @@ def fmt(value: int) -> str:
     return f"{sign}{whole}.{frac:06d}".rstrip("0")
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def fmt_fixed(value: int, decimals: int) -> str:
     """Render micro-units with exactly `decimals` places ("0.920"), as book last_trade_price."""
     whole, frac = divmod(value, MICRO)
@@ -48,6 +56,7 @@ def parse(text: str) -> int:
     return int(scaled)
 
 
+@lru_cache(maxsize=64)
 def decimals_of(tick: int) -> int:
     """Decimal places of a tick size given in micro-units (10000 -> 2)."""
     return len(fmt(tick).partition(".")[2])

@@ -10,7 +10,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prediction_engine.sim.polymarket.units import decimals_of, encode, fmt, fmt_fixed, parse
+from prediction_engine.sim.polymarket.book import Side
+from prediction_engine.sim.polymarket.units import MICRO, decimals_of, encode, fmt, fmt_fixed
 
 Json = dict[str, Any]
 Levels = Mapping[int, int]
@@ -32,14 +33,27 @@ _HASH_KEYS = (
 
 def levels(side: Levels, descending: bool) -> list[dict[str, str]]:
     """List levels as `[{"price","size"}]`, best last."""
-    prices = sorted(side, reverse=descending)
-    return [{"price": fmt(p), "size": fmt(side[p])} for p in prices]
+    if not isinstance(side, Side):
+        return _render(side, descending)
+    # A book snapshot never changes: render it once and hand out copies of the list (the
+    # level dicts inside are shared; frames are not changed once built).
+    if side.rendered is None or side.rendered[0] != descending:
+        side.rendered = descending, _render(side, descending)
+    return list(side.rendered[1])
+
+
+def _render(side: Levels, descending: bool) -> list[dict[str, str]]:
+    return [{"price": fmt(p), "size": fmt(side[p])} for p in sorted(side, reverse=descending)]
 
 
 def book_hash(summary: Json) -> str:
     """SHA-1 hex of the compact summary with `hash` blanked (py-clob-client recipe)."""
     canonical: Json = {key: summary[key] for key in _HASH_KEYS}
     canonical["hash"] = ""
+    return _sha1(canonical)
+
+
+def _sha1(canonical: Json) -> str:
     return hashlib.sha1(encode(canonical), usedforsecurity=False).hexdigest()
 
 
@@ -68,7 +82,8 @@ def book_summary(
         "neg_risk": neg_risk,
         "last_trade_price": _last_trade(last_trade, tick),
     }
-    summary["hash"] = book_hash(summary)
+    # Built in `_HASH_KEYS` order with `hash` still blank: already the canonical form.
+    summary["hash"] = _sha1(summary)
     return summary
 
 
@@ -88,9 +103,12 @@ def ws_book(summary: Json) -> Json:
 
 def top(bids: Levels, asks: Levels) -> tuple[str, str]:
     """Best bid and ask strings, "0"/"1" when a side is empty."""
-    best_bid = fmt(max(bids)) if bids else "0"
-    best_ask = fmt(min(asks)) if asks else "1"
-    return best_bid, best_ask
+    best_bid, best_ask = _best(bids, asks)
+    return fmt(best_bid), fmt(best_ask)
+
+
+def _best(bids: Levels, asks: Levels) -> tuple[int, int]:
+    return (max(bids) if bids else 0), (min(asks) if asks else MICRO)
 
 
 def price_change_entry(
@@ -156,13 +174,13 @@ def tick_size_change(market: str, asset_id: str, old: int, new: int, ts_ms: int)
 
 def best_bid_ask(market: str, asset_id: str, bids: Levels, asks: Levels, ts_ms: int) -> Json:
     """The custom `best_bid_ask` event."""
-    best_bid, best_ask = top(bids, asks)
+    best_bid, best_ask = _best(bids, asks)
     return {
         "event_type": "best_bid_ask",
         "market": market,
         "asset_id": asset_id,
-        "best_bid": best_bid,
-        "best_ask": best_ask,
-        "spread": fmt(parse(best_ask) - parse(best_bid)),
+        "best_bid": fmt(best_bid),
+        "best_ask": fmt(best_ask),
+        "spread": fmt(best_ask - best_bid),
         "timestamp": str(ts_ms),
     }

@@ -11,6 +11,7 @@ the seed.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import deque
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ class World:
         )
         self.underlying = PricePath(random.Random(seed).getrandbits(64), feed)
         self.ticks: deque[Tick] = deque(maxlen=_MAX_PENDING_TICKS)
+        self._messages = 0
         self.updown = UpDown(self, self.underlying, self.spec.annual_volatility)
         self.arb = NegRiskArb(self, self.spec.arb_every_s, self.spec.arb_lifetime_ms)
         self.listings = Listings(self, self.spec.listing_every_s)
@@ -239,8 +241,19 @@ class World:
         before = [self.top(market, outcome) for outcome in (0, 1)]
         for change in message:
             book.apply(change)
+        # Every entry of one outcome carries the same post-message hash and top of book.
+        state = [self._entry_state(market, outcome) for outcome in (0, 1)]
         entries = [
-            self._entry(market, leg) for change in message for leg in (change, change.mirrored())
+            wire.price_change_entry(
+                market.token_ids[leg.outcome],
+                leg.price,
+                leg.size,
+                leg.side,
+                book_hash_hex=state[leg.outcome][0],
+                best=state[leg.outcome][1],
+            )
+            for change in message
+            for leg in (change, change.mirrored())
         ]
         payload = wire.price_change(market.condition_id, entries, self.now_ms)
         frames = [Frame(market.token_ids, payload)]
@@ -276,16 +289,18 @@ class World:
                 frames.append(self._best_bid_ask(market, index))
         return frames
 
-    def _entry(self, market: Market, leg: LevelChange) -> Json:
-        bids, asks = self.books[market.condition_id].sides(leg.outcome)
-        return wire.price_change_entry(
-            market.token_ids[leg.outcome],
-            leg.price,
-            leg.size,
-            leg.side,
-            book_hash_hex=self.summary(market, leg.outcome)["hash"],
-            best=wire.top(bids, asks),
-        )
+    def _entry_state(self, market: Market, outcome: int) -> tuple[str, tuple[str, str]]:
+        """(entry hash, (best bid, best ask)) of one outcome after a message.
+
+        The venue publishes no recipe for a `price_change` entry's `hash` (docs §4: clients must
+        not rely on it), so rendering the whole book to hash it, as `book` frames do with the
+        published REST recipe, would only cost time: a digest of the token, the time and a
+        message counter gives the same shape (40 hex) and is unique per message.
+        """
+        bids, asks = self.books[market.condition_id].sides(outcome)
+        self._messages += 1
+        seed = f"{market.token_ids[outcome]}:{self.now_ms}:{self._messages}".encode()
+        return hashlib.sha1(seed, usedforsecurity=False).hexdigest(), wire.top(bids, asks)
 
     def _book_frame(self, market: Market, outcome: int) -> Frame:
         summary = self.summary(market, outcome)
