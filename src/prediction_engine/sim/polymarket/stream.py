@@ -209,13 +209,11 @@ class Hub:
         loop = asyncio.get_running_loop()
         queue = subscriber.queue
         while (item := await queue.get()) is not None:
+            closing = False
             if self.faults.active or subscriber.stalled_until:
                 batch = await self._faulted(subscriber, item, loop)
             else:
-                batch = _take_ready(queue, item[0])
-            closing = batch[-1] is _CLOSE
-            if closing:
-                batch.pop()
+                batch, closing = _take_ready(queue, item[0])
             try:
                 await _send(subscriber, batch)
             except (ConnectionError, RuntimeError):
@@ -258,19 +256,20 @@ class Hub:
 
 _BATCH = 256
 _HIGH_WATER = 1 << 22
-_CLOSE = "\x00close"  # stands in for the queue's end marker inside a batch
 
 
-def _take_ready(queue: asyncio.Queue[tuple[str, float] | None], first: str) -> list[str]:
-    """`first` and every frame already queued behind it (up to `_BATCH`), without waiting."""
+def _take_ready(
+    queue: asyncio.Queue[tuple[str, float] | None], first: str
+) -> tuple[list[str], bool]:
+    """`first` and every frame already queued behind it (up to `_BATCH`), without waiting;
+    and whether the queue's end marker came among them."""
     batch = [first]
     while len(batch) < _BATCH and not queue.empty():
         item = queue.get_nowait()
         if item is None:
-            batch.append(_CLOSE)
-            break
+            return batch, True
         batch.append(item[0])
-    return batch
+    return batch, False
 
 
 def _ws_text_frame(text: str) -> bytes:
@@ -288,7 +287,8 @@ async def _send(subscriber: Subscriber, batch: list[str]) -> None:
     """Write a batch of text frames in one transport write (aiohttp's per-frame `send_str`
     costs more than building the frames), waiting while the socket's buffer is full."""
     transport = subscriber.request.transport
-    if transport is None or transport.is_closing():
+    # After aiohttp sent its Close frame no data frame may follow (RFC 6455 section 5.5.1).
+    if transport is None or transport.is_closing() or subscriber.ws.closed:
         raise ConnectionError("connection closed")
     transport.write(b"".join(_ws_text_frame(text) for text in batch))
     while transport.get_write_buffer_size() > _HIGH_WATER:
