@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,7 @@ from prediction_engine.cli import app
 from prediction_engine.sim.generate import generate_tape
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
 from prediction_engine.sim.polymarket.faults import FaultPlan
+from prediction_engine.sim.polymarket.venue import LocalVenue
 from prediction_engine.sim.polymarket.world import DEFAULT_CLOCK_START_S, WorldSpec
 from prediction_engine.tape import TapeError
 
@@ -58,35 +58,35 @@ def _counters_table(counters: dict[str, int], started: float) -> Table:
     return table
 
 
-def _banner(console: Console, sim: SimPolymarket, faults: FaultPlan) -> None:
-    console.print("[bold]Simulated Polymarket on 127.0.0.1[/] — point pengine at it with:")
-    lines = [
-        f"export PENGINE_POLYMARKET_GAMMA_URL={sim.gamma_url}",
-        f"export PENGINE_POLYMARKET_CLOB_URL={sim.clob_url}",
-        f"export PENGINE_POLYMARKET_WS_MARKET_URL={sim.ws_market_url}",
-    ]
-    if sim.feeds is not None:
-        lines += [
-            f"export PENGINE_POLYMARKET_RTDS_URL={sim.rtds_url}",
-            f"export PENGINE_BINANCE_WS_URL={sim.binance_url}",
-        ]
-    for line in lines:
-        console.print(f"  {line}", highlight=False, soft_wrap=True)
-    described = faults.describe()
-    console.print("[bold]faults:[/] " + ("; ".join(described) if described else "none"))
+def _exports(console: Console, venue: LocalVenue) -> None:
+    """The variables that point every pengine command at `venue`."""
+    urls = {
+        "PENGINE_POLYMARKET_GAMMA_URL": venue.gamma_url,
+        "PENGINE_POLYMARKET_CLOB_URL": venue.clob_url,
+        "PENGINE_POLYMARKET_WS_MARKET_URL": venue.ws_market_url,
+    }
+    if isinstance(venue, SimPolymarket) and venue.feeds is not None:
+        urls["PENGINE_POLYMARKET_RTDS_URL"] = venue.rtds_url
+        urls["PENGINE_BINANCE_WS_URL"] = venue.binance_url
+    for name, url in urls.items():
+        console.print(f"  export {name}={url}", highlight=False, soft_wrap=True)
 
 
 async def _serve(config: SimConfig, port: int, feeds_port: int, console: Console) -> None:
-    async with contextlib.AsyncExitStack() as stack:
-        sim = SimPolymarket(config)
-        await sim.start(port=port, feeds_port=feeds_port)
-        stack.push_async_callback(sim.stop)
-        _banner(console, sim, config.faults)
+    sim = SimPolymarket(config)
+    await sim.start(port=port, feeds_port=feeds_port)
+    try:
+        console.print("[bold]Simulated Polymarket on 127.0.0.1[/] — point pengine at it with:")
+        _exports(console, sim)
+        described = config.faults.describe()
+        console.print("[bold]faults:[/] " + ("; ".join(described) if described else "none"))
         started = time.monotonic()
         with Live(console=console, refresh_per_second=2) as live:
             while True:
                 live.update(_counters_table(sim.counters, started))
                 await asyncio.sleep(0.5)
+    finally:
+        await sim.stop()
 
 
 async def _serve_replay(  # noqa: PLR0917
@@ -99,10 +99,7 @@ async def _serve_replay(  # noqa: PLR0917
     try:
         pace = "max" if speed is None else f"{speed:g}x"
         console.print(f"[bold]Replaying {tape}[/] at {pace} speed")
-        console.print(f"  export PENGINE_POLYMARKET_GAMMA_URL={venue.gamma_url}", highlight=False)
-        console.print(f"  export PENGINE_POLYMARKET_CLOB_URL={venue.clob_url}", highlight=False)
-        console.print(f"  export PENGINE_POLYMARKET_WS_MARKET_URL={venue.ws_market_url}",
-                      highlight=False)
+        _exports(console, venue)
         if wait:
             console.print("waiting for the first client to connect before playing...")
             while not venue.counters.get("connections"):  # noqa: ASYNC110 (no event to await)
@@ -112,9 +109,9 @@ async def _serve_replay(  # noqa: PLR0917
         started = time.monotonic()
         with Live(console=console, refresh_per_second=2) as live:
             while not (venue.finished.is_set() and not loop):
-                live.update(_counters_table(dict(venue.counters), started))
+                live.update(_counters_table(venue.counters, started))
                 await asyncio.sleep(0.5)
-            live.update(_counters_table(dict(venue.counters), started))
+            live.update(_counters_table(venue.counters, started))
         console.print("tape finished; still serving books and discovery (Ctrl-C to stop)")
         await asyncio.Event().wait()
     finally:

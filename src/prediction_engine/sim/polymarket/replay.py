@@ -41,7 +41,6 @@ import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import msgspec
@@ -64,6 +63,7 @@ from prediction_engine.sim.polymarket.replay_state import (
 from prediction_engine.sim.polymarket.routes import NO_BOOK, Handler, Routes
 from prediction_engine.sim.polymarket.stream import Hub, StreamFaults
 from prediction_engine.sim.polymarket.units import encode
+from prediction_engine.sim.polymarket.venue import LocalVenue
 from prediction_engine.sim.polymarket.wire import Json, ws_book
 from prediction_engine.sim.polymarket.world import World
 from prediction_engine.tape import POLYMARKET_MARKET, TapeReader
@@ -132,7 +132,7 @@ def _json(payload: object, status: int = 200) -> web.Response:
     return web.Response(body=encode(payload), status=status, content_type="application/json")
 
 
-class ReplayVenue:
+class ReplayVenue(LocalVenue):
     """A local Polymarket venue that plays a tape (see the module docstring)."""
 
     def __init__(
@@ -157,79 +157,26 @@ class ReplayVenue:
         self._counters: defaultdict[str, int] = defaultdict(int)
         for name in ("frames_replayed", "frames_sent", "connections", "loops"):
             self._counters[name] = 0
-        self._routes = _ReplayRoutes(self._world, self._counters, 100, books=self.books)
-        self._hub = _ReplayHub(self._world, self._counters, max_assets_per_connection, self.books)
+        self._forwarder = _ReplayHub(
+            self._world, self._counters, max_assets_per_connection, self.books
+        )
+        super().__init__(
+            _ReplayRoutes(self._world, self._counters, 100, books=self.books), self._forwarder
+        )
         self.finished = asyncio.Event()
         """Set after the last frame has been published (never when looping)."""
         self._paused = start_paused
         self._toggled = asyncio.Event()
         self._done = 0
         self._origin = 0.0
-        self._runner: web.AppRunner | None = None
-        self._pacer: asyncio.Task[None] | None = None
-        self._host, self._port = "127.0.0.1", 0
         self._restart()
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (0 = ephemeral) and start playing the tape."""
-        app = web.Application(middlewares=[self._refresh_listing])
-        self._routes.install(app)
-        app.router.add_get("/ws/market", self._hub.handle)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self._host, self._port = host, int(self._runner.addresses[0][1])
-        self._pacer = asyncio.create_task(self._replay(), name="replay-polymarket")
-
-    async def stop(self) -> None:
-        """Stop playing, close all sockets and the server; re-raise a replay failure."""
-        pacer, self._pacer = self._pacer, None
-        try:
-            if pacer is not None:
-                pacer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pacer
-        finally:
-            await self._hub.close_all()
-            if self._runner is not None:
-                await self._runner.cleanup()
-                self._runner = None
-
-    async def __aenter__(self) -> ReplayVenue:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    # -- addresses -----------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT`."""
-        return f"http://{self._host}:{self._port}"
-
-    @property
-    def gamma_url(self) -> str:
-        """Gamma API root."""
-        return f"{self.base_url}/gamma"
-
-    @property
-    def clob_url(self) -> str:
-        """CLOB REST root."""
-        return f"{self.base_url}/clob"
-
-    @property
-    def ws_market_url(self) -> str:
-        """Market-channel WebSocket URL."""
-        return f"ws://{self._host}:{self._port}/ws/market"
+        await self._listen(host, port, [self._refresh_listing])
+        self._tasks.append(asyncio.create_task(self._replay(), name="replay-polymarket"))
 
     # -- inspection and control ----------------------------------------------------------
 
@@ -328,7 +275,7 @@ class ReplayVenue:
         payload = decode_frame(raw)
         if not self.books.apply(payload, t_ns):
             self._counters["frames_unapplied"] += 1
-        self._hub.forward(raw, payload)
+        self._forwarder.forward(raw, payload)
         self._done += 1
         self._counters["frames_replayed"] += 1
 

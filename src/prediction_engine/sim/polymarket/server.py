@@ -10,13 +10,9 @@ advance, drop connections, stall, inject faults and arbitrage, ...).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from types import TracebackType
-
-from aiohttp import web
 
 from prediction_engine.sim.polymarket import lifecycle
 from prediction_engine.sim.polymarket.faults import FaultPlan, run_schedule
@@ -25,6 +21,7 @@ from prediction_engine.sim.polymarket.routes import Fault, Routes
 from prediction_engine.sim.polymarket.scenarios import Episode
 from prediction_engine.sim.polymarket.stream import Hub, StreamFaults
 from prediction_engine.sim.polymarket.units import fmt
+from prediction_engine.sim.polymarket.venue import LocalVenue
 from prediction_engine.sim.polymarket.world import DEFAULT_CLOCK_START_S, World, WorldSpec
 from prediction_engine.sim.reference_feeds import ReferenceFeedServer
 
@@ -102,20 +99,22 @@ class MarketInfo:
     series_slug: str | None
 
 
-class SimPolymarket:
+class SimPolymarket(LocalVenue):
     """A local Polymarket venue, deterministic from `config.seed`."""
 
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
         self.world = World(self.config.seed, self.config.world_spec())
         self._counters: defaultdict[str, int] = defaultdict(int)
-        self._routes = Routes(self.world, self._counters, self.config.clob_markets_page_size)
-        self._hub = Hub(
-            self.world,
-            self._counters,
-            self.config.max_assets_per_connection,
-            self.config.max_queued_frames,
-            fault_seed=self.config.seed,
+        super().__init__(
+            Routes(self.world, self._counters, self.config.clob_markets_page_size),
+            Hub(
+                self.world,
+                self._counters,
+                self.config.max_assets_per_connection,
+                self.config.max_queued_frames,
+                fault_seed=self.config.seed,
+            ),
         )
         self.feeds: ReferenceFeedServer | None = None
         if self.config.reference_feeds:
@@ -123,24 +122,13 @@ class SimPolymarket:
         self.apply_faults(self.config.faults)
         self._fault_rng = random.Random(self.config.seed)
         self._paused = self.config.start_paused
-        self._runner: web.AppRunner | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._port = 0
-        self._host = "127.0.0.1"
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, feeds_port: int = 0) -> None:
         """Listen on host:port (0 = ephemeral), the reference feeds on host:feeds_port, and
         start the update generator (and the fault schedule, if any)."""
-        app = web.Application()
-        self._routes.install(app)
-        app.router.add_get("/ws/market", self._hub.handle)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        self._host, self._port = host, int(self._runner.addresses[0][1])
+        await self._listen(host, port)
         if self.feeds is not None:
             await self.feeds.start(host, feeds_port)
         self._tasks.append(asyncio.create_task(self._generate(), name="sim-polymarket-steps"))
@@ -155,56 +143,11 @@ class SimPolymarket:
             )
             self._tasks.append(asyncio.create_task(schedule, name="sim-polymarket-faults"))
 
-    async def stop(self) -> None:
-        """Stop generating, close all sockets and the servers; re-raise a generator failure."""
-        tasks, self._tasks = self._tasks, []
-        try:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        finally:
-            await self._hub.close_all()
-            if self.feeds is not None:
-                await self.feeds.stop()
-            if self._runner is not None:
-                await self._runner.cleanup()
-                self._runner = None
-
-    async def __aenter__(self) -> SimPolymarket:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
+    async def _close_more(self) -> None:
+        if self.feeds is not None:
+            await self.feeds.stop()
 
     # -- addresses -----------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT`."""
-        return f"http://{self._host}:{self._port}"
-
-    @property
-    def gamma_url(self) -> str:
-        """Gamma API root."""
-        return f"{self.base_url}/gamma"
-
-    @property
-    def clob_url(self) -> str:
-        """CLOB REST root."""
-        return f"{self.base_url}/clob"
-
-    @property
-    def ws_market_url(self) -> str:
-        """Market-channel WebSocket URL."""
-        return f"ws://{self._host}:{self._port}/ws/market"
 
     @property
     def binance_url(self) -> str:
