@@ -68,9 +68,23 @@ class FillEstimate:
 
 
 class OrderBook:
-    """Exact L2 book of one token. Sizes per price index; best indices tracked incrementally."""
+    """Exact L2 book of one token. Sizes per price index; best indices tracked incrementally.
 
-    __slots__ = ("_asks", "_best_ask", "_best_bid", "_bids", "_n", "epoch", "tick_size", "valid")
+    ``ts_ns`` is free for the owner to stamp (the sync reducer keeps the venue time of the last
+    delta there); every snapshot, clear and tick change resets it to 0 with the levels.
+    """
+
+    __slots__ = (
+        "_asks",
+        "_best_ask",
+        "_best_bid",
+        "_bids",
+        "_n",
+        "epoch",
+        "tick_size",
+        "ts_ns",
+        "valid",
+    )
 
     def __init__(self, tick_size: int = 10_000) -> None:
         self.epoch = 0
@@ -86,6 +100,7 @@ class OrderBook:
         self._asks = [0] * self._n
         self._best_bid = 0
         self._best_ask = self._n
+        self.ts_ns = 0
 
     def _index(self, price: int) -> int:
         i, rest = divmod(price, self.tick_size)

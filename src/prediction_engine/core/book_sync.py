@@ -52,7 +52,6 @@ class BookSet:
         self.counters = BookSyncCounters()
         self._inferred: set[TokenId] = set()
         self._dropped_ns: dict[TokenId, int] = {}
-        self._applied_ns: dict[TokenId, int] = {}  # ts_event of the last delta applied
 
     def book(self, token: TokenId) -> OrderBook | None:
         """The book of ``token`` if it is valid (synced), else ``None``."""
@@ -71,7 +70,6 @@ class BookSet:
         book = self.books.get(token)
         if book is not None:
             book.clear()
-        self._applied_ns.pop(token, None)
 
     def apply(self, event: Event) -> TokenId | None:
         """Reduce one event; return a token whose book must be re-snapshotted, if any."""
@@ -86,10 +84,10 @@ class BookSet:
     def _snapshot(self, snap: BookSnapshot) -> TokenId | None:
         self.counters.snapshots += 1
         self._dropped_ns.pop(snap.token, None)
-        older = snap.ts_event < self._applied_ns.pop(snap.token, 0)
         book = self.books.get(snap.token)
         if book is None:
             book = self.books[snap.token] = OrderBook()
+        older = snap.ts_event < book.ts_ns  # ts_event of the last delta applied to it
         tick = snap.tick_size
         if tick is None:
             prices = [p for p, _ in snap.bids] + [p for p, _ in snap.asks]
@@ -111,7 +109,6 @@ class BookSet:
         else:
             book.change_tick_size(event.new_tick_size)
         self._inferred.discard(event.token)
-        self._applied_ns.pop(event.token, None)
         return event.token
 
     def _delta(self, delta: BookDelta) -> TokenId | None:
@@ -122,13 +119,9 @@ class BookSet:
                 self._dropped_ns[delta.token] = delta.ts_event
             return None
         self.counters.deltas += 1
-        token = delta.token
-        applied = self._applied_ns.get(token, 0)
-        if delta.ts_event < applied:
+        if delta.ts_event < book.ts_ns:
             self.counters.out_of_order += 1
-            return self._desync(token, book)
-        if delta.ts_event > applied:
-            self._applied_ns[token] = delta.ts_event
+            return self._desync(delta.token, book)
         is_bid = delta.side is _BUY
         try:
             book.set_level(is_bid, delta.price, delta.size)
@@ -136,6 +129,7 @@ class BookSet:
             if not self._refine(delta.token, book, delta.price):
                 return self._desync(delta.token, book)
             book.set_level(is_bid, delta.price, delta.size)
+        book.ts_ns = delta.ts_event
         if delta.checkpoint and not self._agrees(book, delta):
             return self._desync(delta.token, book)
         return None
@@ -185,5 +179,4 @@ class BookSet:
     def _desync(self, token: TokenId, book: OrderBook) -> TokenId:
         self.counters.desyncs += 1
         book.clear()
-        self._applied_ns.pop(token, None)
         return token
