@@ -28,7 +28,6 @@ from pathlib import Path
 import aiohttp
 
 from prediction_engine.config import BinanceConfig, Config, PolymarketConfig
-from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.events import (
     BookDelta,
     BookSnapshot,
@@ -54,7 +53,7 @@ from prediction_engine.venues.polymarket.rest import ClobClient, GammaClient, Ma
 from prediction_engine.venues.polymarket.rtds_session import RtdsSession
 from prediction_engine.venues.polymarket.session import MarketDataSession
 
-__all__ = ["DemoOptions", "DemoResult", "DemoStats", "UpDownWindow", "run_demo"]
+__all__ = ["DemoOptions", "DemoResult", "DemoStats", "UpDownWindow", "plain", "run_demo"]
 
 ASSETS = ("btc", "eth")
 _LATE_NS = 1_000_000_000
@@ -152,6 +151,7 @@ class _Demo:
         self.slugs: dict[str, str] = {}  # condition id -> slug
         self.windows: dict[str, UpDownWindow] = {}
         self.neg_risk: dict[str, list[TokenId]] = {}  # event -> YES tokens
+        self.event_of: dict[TokenId, str] = {}  # YES token of a neg-risk market -> event
         self.below_one: set[str] = set()
         self.cheap_asks: set[tuple[TokenId, int]] = set()  # asks seen while a sum was < 1
         self.session: MarketDataSession | None = None
@@ -174,6 +174,7 @@ class _Demo:
             self._track_updown(market.slug)
             if market.neg_risk and market.event_slug:
                 self.neg_risk.setdefault(market.event_slug, []).append(market.tokens[0])
+                self.event_of[market.tokens[0]] = market.event_slug
         self.stats.markets_discovered = len(self.slugs)
         self.stats.neg_risk_events = len(self.neg_risk)
         return tokens
@@ -202,7 +203,7 @@ class _Demo:
 
     def _reference(self, event: ReferencePrice) -> None:
         symbol = event.symbol.lower()
-        self.stats.reference_prices[symbol] = _plain(event.price)
+        self.stats.reference_prices[symbol] = plain(event.price)
         for window in self.windows.values():
             if window.symbol != symbol or event.ts_event < window.start_ns:
                 continue
@@ -232,19 +233,19 @@ class _Demo:
             self.stats.tokens_streamed = len(self.session.tokens)
 
     def _check_arbitrage(self, token: TokenId) -> None:
-        books = self.session.books if self.session is not None else BookSet()
-        for event_slug, tokens in self.neg_risk.items():
-            if token not in tokens:
-                continue
-            asks = [book.best_ask if (book := books.book(t)) else None for t in tokens]
-            below = all(a is not None for a in asks) and sum(a or 0 for a in asks) < ONE
-            if below and event_slug not in self.below_one:
-                self.stats.arbitrage_seen += 1
-            if below:
-                self.below_one.add(event_slug)
-                self.cheap_asks.update((t, a) for t, a in zip(tokens, asks, strict=True) if a)
-            else:
-                self.below_one.discard(event_slug)
+        event_slug = self.event_of.get(token)
+        if event_slug is None or self.session is None:
+            return
+        books, tokens = self.session.books, self.neg_risk[event_slug]
+        asks = [book.best_ask if (book := books.book(t)) else None for t in tokens]
+        below = all(a is not None for a in asks) and sum(a or 0 for a in asks) < ONE
+        if below and event_slug not in self.below_one:
+            self.stats.arbitrage_seen += 1
+        if below:
+            self.below_one.add(event_slug)
+            self.cheap_asks.update((t, a) for t, a in zip(tokens, asks, strict=True) if a)
+        else:
+            self.below_one.discard(event_slug)
 
     def refresh_stats(self) -> None:
         stats, session = self.stats, self.session
@@ -362,8 +363,8 @@ def summary_json(result: DemoResult) -> dict[str, object]:
         "updown_windows": [
             {
                 "slug": w.slug,
-                "strike": None if w.strike is None else _plain(w.strike),
-                "last": None if w.last is None else _plain(w.last),
+                "strike": None if w.strike is None else plain(w.strike),
+                "last": None if w.last is None else plain(w.last),
                 "venue_winner": w.venue_winner,
                 "ours": w.ours,
                 "joined_late": w.joined_late,
@@ -374,6 +375,6 @@ def summary_json(result: DemoResult) -> dict[str, object]:
     }
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
     """`61015.82000000` -> `61015.82` (no exponent, no trailing zeros)."""
     return f"{value.normalize():f}"

@@ -14,7 +14,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from prediction_engine.cli import app
-from prediction_engine.demo import DemoOptions, DemoResult, DemoStats, UpDownWindow, run_demo
+from prediction_engine.demo import (
+    DemoOptions,
+    DemoResult,
+    DemoStats,
+    UpDownWindow,
+    plain,
+    run_demo,
+)
 
 
 def stats_table(stats: DemoStats, title: str) -> Table:
@@ -55,8 +62,8 @@ def windows_table(windows: list[UpDownWindow]) -> Table:
         state = window.venue_winner or ("running" if window.strike is not None else "upcoming")
         table.add_row(
             window.slug,
-            "" if window.strike is None or window.joined_late else f"{window.strike.normalize():f}",
-            "" if window.last is None else f"{window.last.normalize():f}",
+            "" if window.strike is None or window.joined_late else plain(window.strike),
+            "" if window.last is None else plain(window.last),
             would,
             state,
         )
