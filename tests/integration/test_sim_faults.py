@@ -51,8 +51,11 @@ class Counts:
         )
 
 
-async def _for_a_while(h: Harness) -> None:
-    await asyncio.sleep(FAULT_S)
+async def _switched_on(h: Harness, name: str, value: float, seconds: float = FAULT_S) -> None:
+    """Turn one per-frame stream fault on for `seconds`, then off."""
+    setattr(h.sim.faults, name, value)
+    await asyncio.sleep(seconds)
+    setattr(h.sim.faults, name, 0.0)
 
 
 async def drop(h: Harness) -> None:
@@ -72,27 +75,19 @@ async def stall_short(h: Harness) -> None:
 
 
 async def delay(h: Harness) -> None:
-    h.sim.faults.delay_s = 0.25
-    await _for_a_while(h)
-    h.sim.faults.delay_s = 0.0
+    await _switched_on(h, "delay_s", 0.25)
 
 
 async def duplicate(h: Harness) -> None:
-    h.sim.faults.duplicate = 0.3
-    await _for_a_while(h)
-    h.sim.faults.duplicate = 0.0
+    await _switched_on(h, "duplicate", 0.3)
 
 
 async def reorder(h: Harness) -> None:
-    h.sim.faults.reorder = 0.3
-    await asyncio.sleep(1.5)
-    h.sim.faults.reorder = 0.0
+    await _switched_on(h, "reorder", 0.3, 1.5)
 
 
 async def malformed(h: Harness) -> None:
-    h.sim.faults.malformed = 0.2
-    await _for_a_while(h)
-    h.sim.faults.malformed = 0.0
+    await _switched_on(h, "malformed", 0.2)
 
 
 async def http_errors(h: Harness) -> None:

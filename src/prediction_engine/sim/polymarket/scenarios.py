@@ -148,7 +148,7 @@ class NegRiskArb:
         self.lifetime_ms = lifetime_ms
         self.active: Episode | None = None
         self.episodes: list[Episode] = []
-        self._next_ms = self._draw_next()
+        self._next_ms = _next_time(self.world, self.every_s)
 
     def protected(self, market: Market) -> int | None:
         """The YES ask price the running episode keeps on `market`, if any."""
@@ -163,7 +163,7 @@ class NegRiskArb:
             frames += self._take(self.active)
         if self.active is None and now >= self._next_ms:
             frames += self.start()
-            self._next_ms = self._draw_next()
+            self._next_ms = _next_time(self.world, self.every_s)
         return frames
 
     def start(
@@ -218,10 +218,6 @@ class NegRiskArb:
         fill = Fill(BUY, episode.price, resting, LevelChange(0, SELL, episode.price, 0))
         return self.world.execute(market, fill)
 
-    def _draw_next(self) -> int:
-        if self.every_s <= 0:
-            return _NEVER
-        return self.world.now_ms + round(self.world.rng.expovariate(1 / self.every_s) * 1000)
 
 
 class Listings:
@@ -232,13 +228,13 @@ class Listings:
         self.every_s = every_s
         self.listed = 0
         self.resolved = 0
-        self._next_ms = self._draw_next()
+        self._next_ms = _next_time(self.world, self.every_s)
 
     def due(self) -> list[Frame]:
         """List a new market and resolve the oldest plain open one, when it is time."""
         if self.world.now_ms < self._next_ms:
             return []
-        self._next_ms = self._draw_next()
+        self._next_ms = _next_time(self.world, self.every_s)
         world = self.world
         plain = [m for m in world.open_markets() if not m.neg_risk and m.event.series is None]
         world.builder.now_s = world.now_ms // 1000
@@ -252,10 +248,13 @@ class Listings:
             self.resolved += 1
         return frames
 
-    def _draw_next(self) -> int:
-        if self.every_s <= 0:
-            return _NEVER
-        return self.world.now_ms + round(self.world.rng.expovariate(1 / self.every_s) * 1000)
+
+
+def _next_time(world: World, every_s: float) -> int:
+    """When a Poisson process with mean gap `every_s` fires next (never if `every_s` <= 0)."""
+    if every_s <= 0:
+        return _NEVER
+    return world.now_ms + round(world.rng.expovariate(1 / every_s) * 1000)
 
 
 def _is_updown(market: Market) -> bool:
