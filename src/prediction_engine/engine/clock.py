@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "LiveClock", "ManualClock"]
+__all__ = ["Clock", "LiveClock", "ManualClock", "OffsetClock"]
 
 
 class Clock(Protocol):
@@ -43,3 +43,15 @@ class ManualClock:
     def set(self, now_ns: int) -> None:
         """Jump to ``now_ns`` (not earlier than the current time)."""
         self.advance(now_ns - self._now)
+
+
+class OffsetClock:
+    """The wall clock shifted by ``offset_ns``: another venue's notion of now (a simulator that
+    runs on its own timeline, a venue whose clock is known to be ahead)."""
+
+    def __init__(self, offset_ns: int) -> None:
+        self.offset_ns = offset_ns
+
+    def now_ns(self) -> int:
+        """Return ``time.time_ns() + offset_ns``."""
+        return time.time_ns() + self.offset_ns

@@ -22,6 +22,12 @@ import msgspec
 from prediction_engine.config import Config
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.markets import Market
+from prediction_engine.core.updown import (
+    UPDOWN_ASSETS,
+    UPDOWN_INTERVALS,
+    UpDownSlug,
+    parse_updown_slug,
+)
 from prediction_engine.venues.polymarket.gamma_parse import EventSummary
 from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery, OnPage
 
@@ -53,18 +59,11 @@ T = TypeVar("T")
 
 DAY_NS: Final = 86_400 * 1_000_000_000
 FORMAT_VERSION: Final = 1
-UPDOWN_ASSETS: Final = ("btc", "eth", "sol", "xrp")
-# Polymarket lists 5m and longer; 1m windows exist on the local simulator (the demo's).
-UPDOWN_INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "4h": 14_400}
-"""Up/Down window lengths in seconds; windows are aligned to multiples of their length."""
 
 _WEIGHTS: Final = (8, 4, 2, 1)
 """Search weights of a term found in the slug, question, tags, description."""
 
 _TOKEN: Final = re.compile(r"[0-9a-z]+")
-_UPDOWN: Final = re.compile(
-    r"^(?P<asset>[a-z0-9]+)-(?:updown|up-or-down)-(?P<interval>\d+[mh])-(?P<start>\d{9,11})$"
-)
 
 
 class CatalogError(Exception):
@@ -286,19 +285,6 @@ async def open_catalog(
 # ---------------------------------------------------------------- crypto Up/Down
 
 
-class UpDownSlug(msgspec.Struct, frozen=True):
-    """A parsed Up/Down slug: ``btc-updown-15m-1773307200`` (or old ``btc-up-or-down-15m-...``)."""
-
-    asset: str
-    interval: str
-    start_s: int
-
-    @property
-    def end_s(self) -> int:
-        """The end of the window (exclusive), in unix seconds."""
-        return self.start_s + UPDOWN_INTERVALS[self.interval]
-
-
 class UpDownMatch(msgspec.Struct, frozen=True):
     """The Up/Down market found, its window, and how it was found (slug, next or series)."""
 
@@ -331,14 +317,6 @@ def updown_slug(asset: str, interval: str, start_s: int) -> str:
 def updown_series_slug(asset: str, interval: str) -> str:
     """Slug of the series that lists the windows: ``btc-up-or-down-5m``."""
     return f"{asset}-up-or-down-{interval}"
-
-
-def parse_updown_slug(slug: str) -> UpDownSlug | None:
-    """Parse either slug form; ``None`` when the slug is not an Up/Down window."""
-    match = _UPDOWN.match(slug)
-    if match is None or match["interval"] not in UPDOWN_INTERVALS:
-        return None
-    return UpDownSlug(match["asset"], match["interval"], int(match["start"]))
 
 
 def _pick_window(windows: Sequence[tuple[int, int, T]], now_ns: int) -> T | None:

@@ -1,0 +1,549 @@
+"""The engine: one owner of all state, fed by one inbox, deciding through pure strategies.
+
+Each batch of messages (what was waiting in the inbox) goes through three steps:
+
+1. **Reduce** every message into :class:`~.state.EngineState`: books, markets, reference
+   prices and strikes, order reports and fills, the clock, staleness.
+2. **Evaluate** the strategies that subscribed to what changed: each touched token's book once
+   (conflated), every trade, reference price and lifecycle event in order.
+3. **Decide**: per market the best signal (edge x confidence) is sized with fractional Kelly;
+   orders and baskets go through risk (all legs of a basket or none); approved orders are
+   handed to the execution client as commands.
+
+Execution reports come back through :meth:`Engine.post` and are reduced right after the batch,
+before the next one. :meth:`Engine.handle` is synchronous, so a backtest drives the same engine
+without an event loop; :meth:`Engine.run` is the live loop over an :class:`~.messages.Inbox`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import msgspec
+
+from prediction_engine.core.commands import CancelOrder, ExecutionReport, SubmitOrder
+from prediction_engine.core.events import (
+    BookDelta,
+    BookSnapshot,
+    Event,
+    MarketListed,
+    MarketResolved,
+    ReferencePrice,
+    TickSizeChanged,
+    TopOfBook,
+    Trade,
+)
+from prediction_engine.core.ids import ConditionId, TokenId, Venue
+from prediction_engine.core.markets import Market
+from prediction_engine.core.numbers import ONE
+from prediction_engine.core.orders import (
+    IllegalTransition,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    apply,
+)
+from prediction_engine.engine.clock import Clock
+from prediction_engine.engine.decide import size_signal
+from prediction_engine.engine.messages import (
+    AddMarkets,
+    CancelMarketOrders,
+    EngageKillSwitch,
+    Inbox,
+    Message,
+    Stop,
+    TimerTick,
+)
+from prediction_engine.engine.routing import Routes
+from prediction_engine.engine.state import EngineState, EngineView, StaleLimits, market_from_listing
+from prediction_engine.engine.telemetry import (
+    FillRecord,
+    LatencyRecord,
+    OrderRecord,
+    SignalRecord,
+    Telemetry,
+)
+from prediction_engine.execution.base import ExecutionClient
+from prediction_engine.risk.limits import Rejected, RiskLimits, RiskState, check, halt_reason
+from prediction_engine.strategy.base import Basket, CancelOrders, Intent, Strategy, Subscriptions
+from prediction_engine.strategy.sizing import DEFAULT_KELLY_MULTIPLIER, Signal
+
+__all__ = ["Engine", "EngineConfig", "EngineCounters", "SubscriptionListener"]
+
+log = logging.getLogger(__name__)
+
+_DAY_NS = 86_400 * 1_000_000_000
+_BOOK = (BookDelta, BookSnapshot, TickSizeChanged)
+
+SubscriptionListener = Callable[[Subscriptions, Subscriptions], None]
+"""``listener(added, removed)``: the aggregate subscriptions changed (the runner (un)subscribes)."""
+
+
+class EngineConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How the engine trades: money, limits, sizing and staleness."""
+
+    starting_cash: int = 1_000 * ONE
+    limits: RiskLimits = RiskLimits()
+    kelly_multiplier: float = DEFAULT_KELLY_MULTIPLIER
+    stale: StaleLimits = StaleLimits()
+    strike_venue: Venue | None = None
+    """Only reference prices from this venue set Up/Down strikes (any venue when ``None``)."""
+    cancel_on_stale: bool = True
+
+
+@dataclass
+class EngineCounters:
+    """What the engine did, for the CLI, metrics and tests."""
+
+    batches: int = 0
+    messages: int = 0
+    evaluations: int = 0
+    signals: int = 0
+    orders: int = 0
+    rejected: int = 0
+    cancels: int = 0
+    fills: int = 0
+    reports: int = 0
+    stale_skips: int = 0
+    unknown_reports: int = 0
+    illegal_reports: int = 0
+    settlements: int = 0
+
+
+class Engine:
+    """The single owner of trading state."""
+
+    def __init__(
+        self,
+        strategies: Sequence[Strategy],
+        clock: Clock,
+        config: EngineConfig | None = None,
+        *,
+        telemetry: Telemetry | None = None,
+        on_subscriptions: SubscriptionListener | None = None,
+    ) -> None:
+        self.config = config or EngineConfig()
+        self.state = EngineState(self.config.starting_cash, self.config.stale)
+        self.view = EngineView(self.state)
+        self.strategies = list(strategies)
+        self.routes = Routes()
+        self.counters = EngineCounters()
+        self.telemetry = telemetry
+        self.execution: ExecutionClient | None = None
+        self._clock = clock
+        self._on_subscriptions = on_subscriptions
+        self._reports: deque[ExecutionReport] = deque()
+        self._touched: dict[TokenId, Event] = {}
+        self._routed: list[tuple[Event, Sequence[Strategy]]] = []
+        self._next_id = 0
+        self._stopped = False
+        self._first_recv = 0
+        self._first_command_ns = 0
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def attach(self, execution: ExecutionClient) -> None:
+        """Send commands to ``execution`` (which reports back through :meth:`post`)."""
+        self.execution = execution
+
+    def post(self, report: ExecutionReport) -> None:
+        """Accept an execution report (never blocks; reduced after the current batch)."""
+        self._reports.append(report)
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """Everything the strategies asked for: what the venue connections must carry."""
+        return self.routes.subscriptions()
+
+    def add_markets(self, markets: Iterable[Market]) -> Subscriptions:
+        """Make ``markets`` known, offer them to every strategy; return what was added."""
+        fresh = [m for m in markets if self.state.add_market(m)]
+        if not fresh:
+            return Subscriptions()
+        added = Subscriptions()
+        for strategy in self.strategies:
+            wanted = strategy.subscriptions(fresh)
+            added |= self.routes.add(strategy, wanted)
+        if self.telemetry is not None:
+            for market in fresh:
+                if market.condition_id in self.routes.markets:
+                    self.telemetry.market_info(market)
+        if added and self._on_subscriptions is not None:
+            self._on_subscriptions(added, Subscriptions())
+        return added
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def run(self, inbox: Inbox, timer_interval_s: float = 0.25) -> None:
+        """Consume ``inbox`` until a :class:`Stop` message (or cancellation), ticking a timer."""
+        async with asyncio.TaskGroup() as group:
+            timer = group.create_task(self._tick(inbox, timer_interval_s), name="engine-timer")
+            try:
+                while not self._stopped:
+                    self.handle(await inbox.get_batch())
+            finally:
+                timer.cancel()
+
+    async def _tick(self, inbox: Inbox, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await inbox.put(TimerTick(self._clock.now_ns()))
+
+    def handle(self, messages: Iterable[Message]) -> None:
+        """Reduce, evaluate and decide one batch; then reduce the execution reports it caused."""
+        self.counters.batches += 1
+        self._first_recv = self._first_command_ns = 0
+        start_ns = self._clock.now_ns()
+        for message in messages:
+            self.counters.messages += 1
+            self._reduce(message)
+        self._drain_reports()
+        if self._touched or self._routed:
+            intents = self._evaluate()
+            evaluated_ns = self._clock.now_ns()
+            if intents:
+                self._decide(intents)
+                self._latency(start_ns, evaluated_ns)
+            self._drain_reports()
+
+    # -- reduce ----------------------------------------------------------------------------
+
+    def _reduce(self, message: Message) -> None:
+        state = self.state
+        if isinstance(message, _BOOK):
+            state.now_ns = max(state.now_ns, message.ts_recv)
+            self._seen(message)
+            state.books.apply(message)
+            self._touched[message.token] = message
+            if self.execution is not None:
+                self.execution.on_market_event(message)
+        elif isinstance(message, ExecutionReport):
+            self._reports.append(message)
+        elif isinstance(message, ReferencePrice):
+            self._reference(message)
+        elif isinstance(message, Trade | TopOfBook):
+            state.now_ns = max(state.now_ns, message.ts_recv)
+            self._seen(message)
+            if self.execution is not None:
+                self.execution.on_market_event(message)
+            if isinstance(message, Trade):
+                self._route(message, self.routes.by_token.get(message.token))
+        elif isinstance(message, MarketListed):
+            self.add_markets([market_from_listing(message)])
+            self._route(message, self.routes.by_market.get(message.market))
+        elif isinstance(message, MarketResolved):
+            self._resolved(message)
+        elif isinstance(message, TimerTick):
+            self._timer(message.ts_ns)
+        elif isinstance(message, AddMarkets):
+            self.add_markets(message.markets)
+        elif isinstance(message, CancelMarketOrders):
+            market = message.market
+            self.cancel_where(lambda o: o.market == market, message.reason or "cancel market")
+        elif isinstance(message, EngageKillSwitch):
+            self.kill(message.reason)
+        elif isinstance(message, Stop):
+            self._stopped = True
+
+    def _seen(self, event: BookDelta | BookSnapshot | TickSizeChanged | Trade | TopOfBook) -> None:
+        state = self.state
+        state.feed_seen_ns[event.venue.value] = event.ts_recv
+        state.book_seen_ns[event.token] = event.ts_recv
+        if not self._first_recv:
+            self._first_recv = event.ts_recv
+
+    def _reference(self, price: ReferencePrice) -> None:
+        state = self.state
+        state.now_ns = max(state.now_ns, price.ts_recv)
+        symbol = price.symbol.lower()
+        state.references[symbol] = price
+        state.symbol_feed[symbol] = price.venue.value
+        state.feed_seen_ns[price.venue.value] = price.ts_recv
+        state.set_strike(price, self.config.strike_venue)
+        if not self._first_recv:
+            self._first_recv = price.ts_recv
+        self._route(price, self.routes.by_symbol.get(symbol))
+
+    def _resolved(self, event: MarketResolved) -> None:
+        state = self.state
+        state.now_ns = max(state.now_ns, event.ts_recv)
+        self.cancel_where(lambda o: o.market == event.market, "market resolved")
+        if any(state.portfolio.shares(t) for t in event.tokens):
+            self.counters.settlements += 1
+        state.portfolio.resolve(event)
+        state.close_market(event.market)
+        self._route(event, self.routes.by_market.get(event.market))
+        removed = self.routes.remove_market(event.market, event.tokens)
+        if removed and self._on_subscriptions is not None:
+            self._on_subscriptions(Subscriptions(), removed)
+
+    def _timer(self, now_ns: int) -> None:
+        state = self.state
+        state.now_ns = max(state.now_ns, now_ns)
+        if self.execution is not None:
+            self.execution.on_time(state.now_ns)
+        if self.config.cancel_on_stale:
+            self.cancel_where(lambda o: state.book_stale(o.token), "stale book")
+        self._update_daily_pnl()
+        reason = halt_reason(state.risk_state(), self.config.limits)
+        if reason is not None and not state.kill_switch.engaged:
+            self.kill(f"{reason.value}: daily PnL {state.daily_pnl / ONE:.2f} USD")
+
+    def _update_daily_pnl(self) -> None:
+        state = self.state
+        equity = state.equity()
+        day = state.now_ns // _DAY_NS
+        if day != getattr(self, "_day", None):
+            self._day = day
+            state.day_start_equity = equity
+        state.daily_pnl = equity - state.day_start_equity
+
+    def _drain_reports(self) -> None:
+        while self._reports:
+            self._report(self._reports.popleft())
+
+    def _report(self, report: ExecutionReport) -> None:
+        state = self.state
+        self.counters.reports += 1
+        order = state.orders.get(report.client_id)
+        if order is None:
+            self.counters.unknown_reports += 1
+            log.warning("report for unknown order %s ignored", report.client_id)
+            return
+        try:
+            order = apply(order, report.event)
+        except IllegalTransition as e:
+            self.counters.illegal_reports += 1
+            log.error("execution report breaks the order lifecycle: %s", e)
+            return
+        state.orders[order.client_id] = order
+        if order.is_open:
+            state.open_orders[order.client_id] = order
+        else:
+            state.open_orders.pop(order.client_id, None)
+        strategy = state.order_strategy.get(order.client_id, "")
+        if report.fill is not None:
+            self.counters.fills += 1
+            state.portfolio.apply_fill(report.fill)
+            self._record_fill(strategy, report)
+        self._record_order(strategy, order)
+
+    # -- evaluate --------------------------------------------------------------------------
+
+    def _route(self, event: Event, strategies: Sequence[Strategy] | None) -> None:
+        if strategies:
+            self._routed.append((event, strategies))
+
+    def _evaluate(self) -> list[tuple[Strategy, Intent]]:
+        view = self.view
+        intents: list[tuple[Strategy, Intent]] = []
+        by_token = self.routes.by_token
+        for token, event in self._touched.items():
+            for strategy in by_token.get(token, ()):
+                self.counters.evaluations += 1
+                intents.extend((strategy, i) for i in strategy.on_event(event, view))
+        for event, strategies in self._routed:
+            for strategy in strategies:
+                self.counters.evaluations += 1
+                intents.extend((strategy, i) for i in strategy.on_event(event, view))
+        self._touched.clear()
+        self._routed.clear()
+        return intents
+
+    # -- decide ----------------------------------------------------------------------------
+
+    def _decide(self, intents: list[tuple[Strategy, Intent]]) -> None:
+        best: dict[ConditionId, tuple[Strategy, Signal]] = {}
+        for strategy, intent in intents:
+            if isinstance(intent, Signal):
+                self.counters.signals += 1
+                current = best.get(intent.market)
+                if intent.score > 0 and (current is None or intent.score > current[1].score):
+                    best[intent.market] = (strategy, intent)
+            elif isinstance(intent, OrderIntent):
+                self._submit(strategy, (intent,))
+            elif isinstance(intent, Basket):
+                self._submit(strategy, intent.legs)
+            elif isinstance(intent, CancelOrders):
+                self._cancel_own(strategy, intent)
+        for strategy, signal in best.values():
+            self._take(strategy, signal)
+
+    def _take(self, strategy: Strategy, signal: Signal) -> None:
+        state = self.state
+        if state.book_stale(signal.token):
+            self.counters.stale_skips += 1
+            self._record_signal(strategy, signal, "stale")
+            return
+        sized = size_signal(signal, state, self.config.limits, self.config.kelly_multiplier)
+        if isinstance(sized, str):
+            self._record_signal(strategy, signal, f"no_size: {sized}")
+            return
+        self._record_signal(strategy, signal, "sized")
+        self._submit(strategy, (sized,))
+
+    def _submit(self, strategy: Strategy, legs: Sequence[OrderIntent]) -> None:
+        """Send every leg, or none if any is stale or rejected by risk."""
+        state, limits, now = self.state, self.config.limits, self.state.now_ns
+        if any(state.book_stale(leg.token) for leg in legs):
+            self.counters.stale_skips += 1
+            return
+        risk: RiskState = state.risk_state()
+        orders: list[Order] = []
+        for leg in legs:
+            decision = check(leg, risk, limits, now)
+            if isinstance(decision, Rejected):
+                self.counters.rejected += 1
+                self._record_rejection(strategy, decision)
+                return
+            order = Order.from_intent(leg, self._client_id(strategy), now)
+            orders.append(order)
+            risk = replace(risk, open_orders=[*risk.open_orders, order])
+        for order in orders:
+            self._send(strategy, order)
+
+    def _client_id(self, strategy: Strategy) -> str:
+        self._next_id += 1
+        return f"{strategy.id}-{self._next_id}"
+
+    def _send(self, strategy: Strategy, order: Order) -> None:
+        state = self.state
+        state.orders[order.client_id] = order
+        state.open_orders[order.client_id] = order
+        state.order_strategy[order.client_id] = strategy.id
+        state.last_order_ns[order.market] = state.now_ns
+        self.counters.orders += 1
+        self._record_order(strategy.id, order)
+        if self.execution is None:
+            raise RuntimeError("engine has no execution client: call attach() first")
+        if not self._first_command_ns:
+            self._first_command_ns = self._clock.now_ns()
+        self.execution.send(SubmitOrder(order=order, strategy=strategy.id, ts_ns=state.now_ns))
+
+    def _cancel_own(self, strategy: Strategy, intent: CancelOrders) -> None:
+        owner = self.state.order_strategy
+        self.cancel_where(
+            lambda o: owner.get(o.client_id) == strategy.id
+            and (intent.market is None or o.market == intent.market),
+            intent.reason or f"{strategy.id} cancelled",
+        )
+
+    def cancel_where(self, predicate: Callable[[Order], bool], reason: str) -> int:
+        """Send a cancel for every open order matching ``predicate``; return how many."""
+        doomed = [o for o in self.state.open_orders.values() if predicate(o)]
+        for order in doomed:
+            self.counters.cancels += 1
+            if self.execution is not None:
+                self.execution.send(
+                    CancelOrder(client_id=order.client_id, reason=reason, ts_ns=self.state.now_ns)
+                )
+        return len(doomed)
+
+    def kill(self, reason: str) -> None:
+        """Engage the kill switch: cancel every open order, refuse every new one."""
+        state = self.state
+        state.kill_switch = state.kill_switch.engage(reason, state.now_ns)
+        log.error("kill switch engaged: %s", reason)
+        self.cancel_where(lambda o: True, f"kill switch: {reason}")
+
+    # -- telemetry -------------------------------------------------------------------------
+
+    def _latency(self, start_ns: int, evaluated_ns: int) -> None:
+        if self.telemetry is None or not self._first_recv or not self._first_command_ns:
+            return
+        token = next(iter(self._touched), None)
+        market = self.state.market_of.get(token) if token else None
+        self.telemetry.latency(
+            LatencyRecord(
+                ts_recv_ns=self._first_recv,
+                market=market.condition_id if market else ConditionId(""),
+                token=token or TokenId(""),
+                decode_ns=start_ns - self._first_recv,
+                evaluate_ns=evaluated_ns - start_ns,
+                end_to_end_ns=self._first_command_ns - self._first_recv,
+            )
+        )
+
+    def _record_signal(self, strategy: Strategy, signal: Signal, action: str) -> None:
+        if self.telemetry is None:
+            return
+        self.telemetry.signal(
+            SignalRecord(
+                ts_ns=self.state.now_ns,
+                strategy=strategy.id,
+                market=signal.market,
+                token=signal.token,
+                side=signal.side,
+                edge=signal.edge,
+                confidence=signal.confidence,
+                fair_price=signal.fair_price,
+                action=action,
+            )
+        )
+
+    def _record_rejection(self, strategy: Strategy, rejected: Rejected) -> None:
+        log.info("%s: risk rejected %s: %s", strategy.id, rejected.reason, rejected.detail)
+        if self.telemetry is None:
+            return
+        intent = rejected.intent
+        self.telemetry.order(
+            OrderRecord(
+                ts_ns=self.state.now_ns,
+                strategy=strategy.id,
+                client_id="",
+                market=intent.market,
+                token=intent.token,
+                side=intent.side,
+                price=intent.price,
+                size=intent.size,
+                time_in_force=intent.time_in_force,
+                status=OrderStatus.REJECTED,
+                filled=0,
+                reason=f"risk {rejected.reason.value}: {rejected.detail}",
+            )
+        )
+
+    def _record_order(self, strategy: str, order: Order) -> None:
+        if self.telemetry is None:
+            return
+        self.telemetry.order(
+            OrderRecord(
+                ts_ns=order.updated_ns,
+                strategy=strategy,
+                client_id=order.client_id,
+                market=order.market,
+                token=order.token,
+                side=order.side,
+                price=order.price,
+                size=order.size,
+                time_in_force=order.time_in_force,
+                status=order.status,
+                filled=order.filled,
+                reason=order.reason,
+            )
+        )
+
+    def _record_fill(self, strategy: str, report: ExecutionReport) -> None:
+        fill = report.fill
+        if self.telemetry is None or fill is None:
+            return
+        self.telemetry.fill(
+            FillRecord(
+                ts_ns=fill.ts_ns,
+                strategy=strategy,
+                client_id=fill.client_id,
+                market=fill.market,
+                token=fill.token,
+                side=fill.side,
+                price=fill.price,
+                size=fill.size,
+                fee=fill.fee,
+                trade_id=fill.trade_id,
+                liquidity="taker" if report.taker else "maker",
+            )
+        )
+
