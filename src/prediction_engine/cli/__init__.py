@@ -21,7 +21,16 @@ app = typer.Typer(
 def _register() -> None:
     # Sub-command modules register themselves on import; imported here to keep start-up lazy
     # in one place.
-    from prediction_engine.cli import decode, demo, markets, sim, watch  # noqa: F401
+    from prediction_engine.cli import (  # noqa: F401
+        decode,
+        demo,
+        fee,
+        markets,
+        sim,
+        strategies,
+        trade,
+        watch,
+    )
 
 
 def main() -> None:

@@ -135,6 +135,7 @@ class CatalogBuilder:
                 fair=fair_text,
                 tick="0.001",
                 days_to_end=120,
+                fee=row.fee,
             )
             market = self._market(event, binary, created)
             market.question_id = f"{neg_risk_id[:-2]}{index:02x}"

@@ -42,6 +42,7 @@ class NegRiskRow:
     description: str
     tags: tuple[str, ...]
     outcomes: tuple[tuple[str, str], ...]
+    fee: str | None = None
 
 
 TAGS: dict[str, tuple[str, str]] = {
@@ -176,6 +177,7 @@ NEG_RISK = NegRiskRow(
         ("New York Knicks", "0.081"),
         ("Another team", "0.272"),
     ),
+    fee="sports",
 )
 
 _ASSETS = {"btc": "Bitcoin", "eth": "Ethereum", "sol": "Solana", "xrp": "XRP"}

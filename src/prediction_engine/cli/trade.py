@@ -1,0 +1,273 @@
+"""``pengine paper`` and ``pengine updown``: the engine trading on paper against live books."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from prediction_engine.cli import app
+from prediction_engine.config import Config, ConfigError, load_config
+from prediction_engine.core.ids import Venue
+from prediction_engine.core.numbers import ONE
+from prediction_engine.core.updown import UPDOWN_ASSETS, UPDOWN_INTERVALS
+from prediction_engine.engine.loop import EngineConfig
+from prediction_engine.risk.limits import RiskLimits
+from prediction_engine.strategy.registry import StrategyError
+from prediction_engine.trading.paper import PaperOptions, run_paper
+from prediction_engine.trading.status import TradingStatus
+from prediction_engine.trading.updown import (
+    DEFAULT_STRATEGIES,
+    UpDownError,
+    UpDownOptions,
+    WindowReport,
+    run_updown,
+)
+
+StrategyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--strategy", "-s",
+        help="Strategy to run (repeat for several): a name from `pengine strategies`, or a "
+        "file written by `pengine new-strategy` (./mine.py).",
+    ),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param", "-p",
+        help="Override a strategy parameter: [STRATEGY.]KEY=VALUE, e.g. "
+        "arbitrage.min_edge=0.01 (repeatable).",
+    ),
+]
+CashOption = Annotated[str, typer.Option(help="Starting paper cash in USD.")]
+MaxPositionOption = Annotated[str, typer.Option(help="Most USD at risk per market.")]
+MaxExposureOption = Annotated[str, typer.Option(help="Most USD at risk in total.")]
+MaxLossOption = Annotated[
+    str, typer.Option(help="Daily loss in USD that engages the kill switch.")
+]
+KellyOption = Annotated[
+    float, typer.Option(help="Fraction of full Kelly to bet (0.5 = half Kelly).", min=0, max=1)
+]
+DurationOption = Annotated[
+    float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).", min=1)
+]
+
+
+def _usd(text: str, option: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise typer.BadParameter(f"not a number: {text!r}", param_hint=option) from None
+    if not value.is_finite() or value < 0:
+        raise typer.BadParameter(f"must be a USD amount >= 0, got {text}", param_hint=option)
+    return int(value * ONE)
+
+
+def _engine_config(  # noqa: PLR0917 - the CLI's money options, passed straight on
+    cash: str, max_position: str, max_exposure: str, max_loss: str, kelly: float,
+    strike_venue: Venue | None = None,
+) -> EngineConfig:
+    limits = RiskLimits(
+        max_position_per_market=_usd(max_position, "--max-position"),
+        max_total_exposure=_usd(max_exposure, "--max-exposure"),
+        max_daily_loss=_usd(max_loss, "--max-daily-loss"),
+    )
+    return EngineConfig(
+        starting_cash=_usd(cash, "--cash"), limits=limits, kelly_multiplier=kelly,
+        strike_venue=strike_venue,
+    )
+
+
+def status_table(status: TradingStatus, title: str) -> Table:
+    """Money, activity and health of a trading session."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    e = status.engine
+    rows = [
+        ("strategies", ", ".join(status.strategies)),
+        ("markets / tokens / books in sync",
+         f"{status.markets} / {status.tokens} / {status.books_synced}"),
+        ("frames / resyncs", f"{status.frames:,} / {status.resyncs}"),
+        ("signals / orders / fills / risk-rejected",
+         f"{e['signals']} / {e['orders']} / {e['fills']} / {e['rejected']}"),
+        ("open orders / cancels / stale skips",
+         f"{status.open_orders} / {e['cancels']} / {e['stale_skips']}"),
+        ("cash / equity (USD)", f"{status.cash} / {status.equity}"),
+        ("PnL: total / realized / unrealized / fees",
+         f"{status.pnl} / {status.realized} / {status.unrealized} / {status.fees}"),
+    ]
+    if status.kill_switch:
+        rows.append(("[red]kill switch[/]", status.kill_switch))
+    for what, value in rows:
+        table.add_row(what, value)
+    return table
+
+
+def positions_table(status: TradingStatus) -> Table:
+    """Held and closed positions."""
+    table = Table(title="Positions", title_justify="left")
+    for name in ("market", "outcome", "shares", "avg price", "mark", "realized", "fees"):
+        table.add_column(name, justify="left" if name in ("market", "outcome") else "right")
+    for p in status.positions[-12:]:
+        table.add_row(p.slug[:48], p.outcome, p.shares, p.average_price, p.mark, p.realized,
+                      p.fees)
+    return table
+
+
+def windows_table(windows: list[WindowReport]) -> Table:
+    """The Up/Down windows the bot has traded."""
+    table = Table(title="Windows", title_justify="left")
+    for name in ("window", "found by", "strike", "orders", "fills", "resolved", "PnL"):
+        table.add_column(name, justify="left" if name == "window" else "right")
+    for w in windows[-8:]:
+        table.add_row(w.slug, w.found_by, "" if w.strike is None else str(w.strike),
+                      str(w.orders), str(w.fills), "yes" if w.resolved else "",
+                      f"{w.pnl / ONE:.4f}" if w.resolved else "")
+    return table
+
+
+def _load() -> Config:
+    try:
+        return load_config()
+    except ConfigError as e:
+        raise typer.BadParameter(str(e)) from e
+
+
+@app.command()
+def paper(  # noqa: PLR0917 - a command line is a long parameter list
+    strategy: StrategyOption = None,
+    param: ParamOption = None,
+    markets: Annotated[
+        str | None,
+        typer.Option(help="Search query choosing the markets (default: the most traded open "
+                     "markets); a neg-risk market brings its whole event."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Most markets to trade.", min=1)] = 20,
+    duration: DurationOption = None,
+    out: Annotated[Path, typer.Option(help="Directory for telemetry and the summary.")] = Path(
+        "pengine-paper"
+    ),
+    cash: CashOption = "1000",
+    max_position: MaxPositionOption = "100",
+    max_exposure: MaxExposureOption = "500",
+    max_daily_loss: MaxLossOption = "50",
+    kelly: KellyOption = 0.5,
+) -> None:
+    """Paper-trade strategies against live order books: no orders reach the venue.
+
+    Markets come from Gamma (or the simulator: run `pengine sim` and export the variables it
+    prints). Orders are matched against the live books with the venue's rules (FOK, FAK, GTC,
+    GTD, post-only), taker fees from each market's fee schedule, and settlement at 1/0 when
+    markets resolve. Telemetry (signals, orders, fills, latency per market) goes to OUT.
+
+    Example: pengine paper -s arbitrage -p arbitrage.min_edge=0.01 --markets election
+    """
+    config = _load()
+    options = PaperOptions(
+        strategies=tuple(strategy or ()),
+        params=tuple(param or ()),
+        markets=markets,
+        limit=limit,
+        duration_s=duration,
+        out_dir=out,
+        engine=_engine_config(cash, max_position, max_exposure, max_daily_loss, kelly),
+    )
+    console = Console()
+    console.print(f"[bold]pengine paper[/]: {', '.join(options.strategies) or '?'}; "
+                  f"telemetry in {out}")
+    with Live(console=console, refresh_per_second=4, transient=True) as live:
+
+        def on_tick(status: TradingStatus) -> None:
+            live.update(Group(status_table(status, "Paper trading"), positions_table(status)))
+
+        try:
+            final = asyncio.run(run_paper(config, options, on_tick=on_tick))
+        except StrategyError as e:
+            raise typer.BadParameter(str(e)) from e
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+    console.print(status_table(final, f"Paper summary ({final.elapsed_s:.0f} s)"))
+    console.print(positions_table(final))
+    console.print(f"written: {out / 'summary.json'}, telemetry under {out / 'telemetry'}")
+
+
+@app.command()
+def updown(  # noqa: PLR0917 - a command line is a long parameter list
+    asset: Annotated[str, typer.Option(help=f"One of {', '.join(UPDOWN_ASSETS)}.")] = "btc",
+    interval: Annotated[
+        str, typer.Option(help=f"Window length: one of {', '.join(UPDOWN_INTERVALS)}.")
+    ] = "15m",
+    paper_mode: Annotated[
+        bool,
+        typer.Option("--paper/--live", help="Paper trading (default). Live trading needs the "
+                     "live execution client, which is not available yet."),
+    ] = True,
+    strategy: StrategyOption = None,
+    param: ParamOption = None,
+    windows: Annotated[
+        int | None, typer.Option(help="Stop after this many windows (default: run forever).",
+                                 min=1)
+    ] = None,
+    duration: DurationOption = None,
+    warmup: Annotated[
+        float, typer.Option(help="Seconds before a window starts to subscribe to its books.")
+    ] = 30.0,
+    out: Annotated[Path, typer.Option(help="Directory for telemetry and the summary.")] = Path(
+        "pengine-updown"
+    ),
+    cash: CashOption = "1000",
+    max_position: MaxPositionOption = "100",
+    max_exposure: MaxExposureOption = "500",
+    max_daily_loss: MaxLossOption = "50",
+    kelly: KellyOption = 0.5,
+) -> None:
+    """Trade the crypto Up/Down windows of one asset, window after window.
+
+    Finds the current window's market (slug, next window, or the series), keeps the Binance
+    and RTDS reference feeds warm, takes the first RTDS price at the window start as the
+    strike, runs the Up/Down strategies (distance fade, momentum, settlement sniper by
+    default), cancels what is open when the window ends and rolls to the next.
+
+    Example: pengine updown --asset eth --interval 5m --windows 3
+    """
+    if not paper_mode:
+        raise typer.BadParameter(
+            "live trading is not available yet (it needs the live execution client and "
+            "signing); run with --paper", param_hint="--live",
+        )
+    config = _load()
+    options = UpDownOptions(
+        asset=asset, interval=interval, strategies=tuple(strategy or DEFAULT_STRATEGIES),
+        params=tuple(param or ()), windows=windows, duration_s=duration, warmup_s=warmup,
+        out_dir=out, engine=_engine_config(cash, max_position, max_exposure, max_daily_loss,
+                                           kelly, Venue.POLYMARKET_RTDS),
+    )
+    console = Console()
+    console.print(f"[bold]pengine updown[/]: {asset} {interval}, paper; telemetry in {out}")
+    started = time.monotonic()
+    with Live(console=console, refresh_per_second=4, transient=True) as live:
+
+        def on_tick(status: TradingStatus, reports: list[WindowReport]) -> None:
+            live.update(Group(status_table(status, "Up/Down bot"), windows_table(reports)))
+
+        try:
+            final, reports = asyncio.run(
+                run_updown(config, options, on_tick=on_tick)
+            )
+        except (StrategyError, UpDownError) as e:
+            raise typer.BadParameter(str(e)) from e
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+    elapsed = time.monotonic() - started
+    console.print(status_table(final, f"Up/Down summary ({elapsed:.0f} s)"))
+    console.print(windows_table(reports))
+    console.print(positions_table(final))

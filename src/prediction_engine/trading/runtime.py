@@ -1,0 +1,161 @@
+"""One trading process: sessions -> inbox -> engine -> paper execution, plus telemetry.
+
+:class:`TradingRuntime` owns the asyncio tasks. The engine aggregates every strategy's
+subscriptions; the runtime turns additions and removals into (un)subscriptions of one shared
+Polymarket market-data session, and opens Binance and RTDS reference sessions for the symbols
+the strategies asked for. Every session hands its events to the engine's one bounded inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiohttp
+
+from prediction_engine.config import Config
+from prediction_engine.core.markets import Market
+from prediction_engine.engine.clock import Clock
+from prediction_engine.engine.loop import Engine, EngineConfig
+from prediction_engine.engine.messages import Inbox, Stop
+from prediction_engine.engine.telemetry import Telemetry
+from prediction_engine.execution.paper import PaperExecution
+from prediction_engine.strategy.base import Strategy, Subscriptions
+from prediction_engine.venues.binance.session import BinanceTradeSession
+from prediction_engine.venues.feed import RawFrameHook
+from prediction_engine.venues.polymarket.rest import ClobClient
+from prediction_engine.venues.polymarket.rtds_session import RtdsSession
+from prediction_engine.venues.polymarket.session import MarketDataSession
+
+__all__ = ["RawHooks", "TradingRuntime"]
+
+log = logging.getLogger(__name__)
+
+
+class RawHooks:
+    """Optional raw-frame hooks per channel (the recorder)."""
+
+    def __init__(
+        self,
+        market: RawFrameHook | None = None,
+        binance: RawFrameHook | None = None,
+        rtds: RawFrameHook | None = None,
+    ) -> None:
+        self.market, self.binance, self.rtds = market, binance, rtds
+
+
+class TradingRuntime:
+    """The engine with paper execution, fed by live (or simulated) venue sessions."""
+
+    def __init__(
+        self,
+        config: Config,
+        strategies: Sequence[Strategy],
+        *,
+        http: aiohttp.ClientSession,
+        clock: Clock,
+        engine_config: EngineConfig | None = None,
+        telemetry_dir: Path | None = None,
+        hooks: RawHooks | None = None,
+        reference_feeds: Sequence[str] = ("binance", "rtds"),
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.http = http
+        self.hooks = hooks or RawHooks()
+        self.reference_feeds = tuple(reference_feeds)
+        self.inbox = Inbox()
+        self.telemetry = Telemetry(telemetry_dir) if telemetry_dir is not None else None
+        self.engine = Engine(
+            strategies,
+            clock,
+            engine_config,
+            telemetry=self.telemetry,
+            on_subscriptions=self._subscriptions_changed,
+        )
+        self.paper = PaperExecution(
+            self.engine.state.books.book, self.engine.state.fee_schedule, self.engine.post
+        )
+        self.engine.attach(self.paper)
+        clob = ClobClient.from_config(http, config.polymarket, clock)
+        self.session = MarketDataSession(
+            config.polymarket,
+            http=http,
+            clock=clock,
+            sink=self.inbox,
+            fetch_book=clob.book,
+            on_raw=self.hooks.market,
+        )
+        self.reference_sessions: list[BinanceTradeSession | RtdsSession] = []
+        self._symbols: set[str] = set()
+        self._warm: set[str] = set()
+        self._group: asyncio.TaskGroup | None = None
+
+    def add_markets(self, markets: Sequence[Market]) -> Subscriptions:
+        """Offer markets to the strategies before :meth:`run` (or from the engine's task)."""
+        return self.engine.add_markets(markets)
+
+    def warm_symbols(self, symbols: Sequence[str]) -> None:
+        """Stream these reference symbols from the start, before any strategy asks for them."""
+        self._warm.update(s.lower() for s in symbols)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Stream, trade and write telemetry until ``stop`` is set; then shut down in order."""
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            engine = group.create_task(self.engine.run(self.inbox), name="engine")
+            writer = None
+            if self.telemetry is not None:
+                writer = group.create_task(self.telemetry.run(), name="telemetry-writer")
+            subscriptions = self.engine.subscriptions
+            group.create_task(self.session.run(sorted(subscriptions.tokens)), name="books")
+            self._open_reference(subscriptions.symbols | self._warm)
+            await stop.wait()
+            await self.session.close()
+            for session in self.reference_sessions:
+                await session.close()
+            await self.inbox.put(Stop())
+            await engine
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+        self._group = None
+        if self.telemetry is not None:
+            self.telemetry.close()
+
+    def _subscriptions_changed(self, added: Subscriptions, removed: Subscriptions) -> None:
+        group = self._group
+        if group is None:
+            return  # before run(): the initial set is subscribed when the session starts
+        if added.tokens:
+            group.create_task(self.session.subscribe(sorted(added.tokens)), name="subscribe")
+        if removed.tokens:
+            group.create_task(self.session.unsubscribe(sorted(removed.tokens)), name="unsubscribe")
+        if added.symbols:
+            self._open_reference(added.symbols)
+
+    def _open_reference(self, symbols: frozenset[str]) -> None:
+        fresh = sorted(s.lower() for s in symbols if s.lower() not in self._symbols)
+        if not fresh or self._group is None:
+            return
+        self._symbols.update(fresh)
+        sessions: list[BinanceTradeSession | RtdsSession] = []
+        if "binance" in self.reference_feeds:
+            sessions.append(
+                BinanceTradeSession(
+                    self.config, fresh, self.http, self.clock, self.inbox, on_raw=self.hooks.binance
+                )
+            )
+        if "rtds" in self.reference_feeds:
+            sessions.append(
+                RtdsSession(
+                    self.config, fresh, self.http, self.clock, self.inbox, on_raw=self.hooks.rtds
+                )
+            )
+        for session in sessions:
+            self.reference_sessions.append(session)
+            self._group.create_task(session.run(), name=f"reference-{','.join(fresh)}")

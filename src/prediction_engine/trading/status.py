@@ -1,0 +1,101 @@
+"""A plain-data snapshot of a trading runtime, for live displays and summaries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from prediction_engine.core.ids import TokenId
+from prediction_engine.core.numbers import format_micro
+from prediction_engine.trading.runtime import TradingRuntime
+
+__all__ = ["PositionRow", "TradingStatus", "status_of", "summary_json"]
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    """One token held (or once held), with money as exact decimal strings."""
+
+    slug: str
+    outcome: str
+    shares: str
+    average_price: str
+    mark: str
+    realized: str
+    fees: str
+
+
+@dataclass(frozen=True)
+class TradingStatus:
+    """Where a paper (or live) session stands."""
+
+    elapsed_s: float
+    strategies: list[str]
+    markets: int
+    tokens: int
+    books_synced: int
+    frames: int
+    resyncs: int
+    engine: dict[str, int]
+    cash: str
+    equity: str
+    realized: str
+    unrealized: str
+    fees: str
+    pnl: str
+    open_orders: int
+    kill_switch: str
+    positions: list[PositionRow] = field(default_factory=list)
+
+
+def _row(runtime: TradingRuntime, token: TokenId, marks: dict[TokenId, int]) -> PositionRow:
+    state = runtime.engine.state
+    position = state.portfolio.positions[token]
+    market = state.market_of.get(position.token)
+    outcome = ""
+    if market is not None and position.token in market.tokens:
+        outcome = market.outcomes[market.tokens.index(position.token)]
+    average = position.average_price
+    mark = marks.get(position.token)
+    return PositionRow(
+        slug=market.slug if market else position.market,
+        outcome=outcome,
+        shares=format_micro(position.shares),
+        average_price="" if average is None else f"{average / 1_000_000:.4f}",
+        mark="" if mark is None else format_micro(mark),
+        realized=format_micro(position.realized),
+        fees=format_micro(position.fees),
+    )
+
+
+def status_of(runtime: TradingRuntime, elapsed_s: float) -> TradingStatus:
+    """Snapshot ``runtime`` (read-only; call from any task of the same event loop)."""
+    engine, session = runtime.engine, runtime.session
+    state = engine.state
+    marks = state.marks()
+    valuation = state.portfolio.mark(marks)
+    pnl = valuation.equity - state.portfolio.starting_cash
+    tokens = session.tokens
+    return TradingStatus(
+        elapsed_s=elapsed_s,
+        strategies=[s.id for s in engine.strategies],
+        markets=len(engine.routes.by_market),
+        tokens=len(tokens),
+        books_synced=sum(1 for t in tokens if state.books.book(t) is not None),
+        frames=session.counters.frames,
+        resyncs=session.counters.resyncs,
+        engine=asdict(engine.counters),
+        cash=format_micro(state.portfolio.cash),
+        equity=format_micro(valuation.equity),
+        realized=format_micro(valuation.realized),
+        unrealized=format_micro(valuation.unrealized),
+        fees=format_micro(valuation.fees),
+        pnl=format_micro(pnl),
+        open_orders=len(state.open_orders),
+        kill_switch=state.kill_switch.reason if state.kill_switch.engaged else "",
+        positions=[_row(runtime, t, marks) for t in state.portfolio.positions],
+    )
+
+
+def summary_json(status: TradingStatus) -> dict[str, object]:
+    """The summary file's content."""
+    return asdict(status)
