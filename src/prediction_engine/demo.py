@@ -36,26 +36,30 @@ from prediction_engine.core.events import (
     MarketResolved,
     ReferencePrice,
 )
-from prediction_engine.core.ids import TokenId
+from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
-from prediction_engine.engine.clock import LiveClock
+from prediction_engine.engine.clock import OffsetClock
+from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
 from prediction_engine.tape import BINANCE_TRADE, POLYMARKET_MARKET, RTDS_CRYPTO, TapeWriter
-from prediction_engine.venues.binance.session import BinanceTradeSession
+from prediction_engine.trading.paper import build_strategies
+from prediction_engine.trading.runtime import RawHooks, TradingRuntime
+from prediction_engine.trading.status import TradingStatus, status_of
 from prediction_engine.venues.feed import Frame
 from prediction_engine.venues.polymarket.catalog import (
     CatalogStore,
     parse_updown_slug,
     refresh_catalog,
 )
-from prediction_engine.venues.polymarket.rest import ClobClient, GammaClient, MarketQuery
-from prediction_engine.venues.polymarket.rtds_session import RtdsSession
+from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
 from prediction_engine.venues.polymarket.session import MarketDataSession
 
 __all__ = ["DemoOptions", "DemoResult", "DemoStats", "UpDownWindow", "plain", "run_demo"]
 
 ASSETS = ("btc", "eth")
+DEMO_STRATEGIES = ("arbitrage", "updown_fade", "updown_momentum", "updown_sniper")
+"""Strategies the demo paper-trades."""
 _LATE_NS = 1_000_000_000
 _LEAD_S = 3
 """The simulated clock starts this long before an Up/Down window opens."""
@@ -72,6 +76,7 @@ class DemoOptions:
     updown_minutes: int = 1
     arb_every_s: float = 10.0
     listing_every_s: float = 20.0
+    strategies: tuple[str, ...] = DEMO_STRATEGIES
 
 
 @dataclass
@@ -121,6 +126,8 @@ class DemoStats:
     """Times a neg-risk event's best YES asks went from summing >= 1 to < 1."""
     arbitrage_injected: int = 0
     tape_frames: int = 0
+    trading: TradingStatus | None = None
+    """The paper-trading engine: strategies, orders, fills, PnL."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ class _Demo:
         self.below_one: set[str] = set()
         self.cheap_asks: set[tuple[TokenId, int]] = set()  # asks seen while a sum was < 1
         self.session: MarketDataSession | None = None
+        self.runtime: TradingRuntime | None = None
         self.injected: list[tuple[TokenId, int]] = []
         self.started = time.monotonic()
 
@@ -248,6 +256,8 @@ class _Demo:
             self.below_one.discard(event_slug)
 
     def refresh_stats(self) -> None:
+        if self.runtime is not None:
+            self.stats.trading = status_of(self.runtime, time.monotonic() - self.started)
         stats, session = self.stats, self.session
         stats.elapsed_s = time.monotonic() - self.started
         stats.tape_frames = self.tape.frames
@@ -285,6 +295,7 @@ async def run_demo(options: DemoOptions, on_tick: OnTick | None = None) -> DemoR
         listing_every_s=options.listing_every_s,
     )
     paths = {
+        "telemetry": out / "telemetry",
         "tape": out / "tape.jsonl.gz",
         "catalog": out / "catalog.json",
         "summary": out / "summary.json",
@@ -311,33 +322,37 @@ async def run_demo(options: DemoOptions, on_tick: OnTick | None = None) -> DemoR
 
 
 async def _stream(demo: _Demo, config: Config, catalog_file: Path, on_tick: OnTick | None) -> None:
-    clock = LiveClock()
+    # The simulator runs on its own timeline (it starts just before a window opens): every
+    # receive time and the engine's clock follow it, so window times compare correctly.
+    clock = OffsetClock(demo.sim.config.clock_start_s * 1_000_000_000 - time.time_ns())
     async with aiohttp.ClientSession() as http:
         gamma = GammaClient.from_config(http, config.polymarket)
-        clob = ClobClient.from_config(http, config.polymarket, clock)
         catalog = await refresh_catalog(gamma, clock.now_ns(), MarketQuery(enable_order_book=True))
         CatalogStore(catalog_file).save(catalog)
-        tokens = demo.add_markets(list(catalog.markets))
-        session = MarketDataSession(
-            config.polymarket,
+        markets = [m for m in catalog.markets if not m.closed and m.tokens]
+        tokens = demo.add_markets(markets)
+        strategies = build_strategies(demo.options.strategies, ())
+        runtime = TradingRuntime(
+            config,
+            strategies,
             http=http,
             clock=clock,
-            sink=demo.queue,
-            fetch_book=clob.book,
-            on_raw=demo.record(POLYMARKET_MARKET),
+            engine_config=EngineConfig(strike_venue=Venue.POLYMARKET_RTDS),
+            telemetry_dir=demo.options.out_dir / "telemetry",
+            hooks=RawHooks(
+                market=demo.record(POLYMARKET_MARKET),
+                binance=demo.record(BINANCE_TRADE),
+                rtds=demo.record(RTDS_CRYPTO),
+            ),
+            tap=demo.queue,
         )
-        demo.session = session
-        symbols = [f"{asset}usdt" for asset in ASSETS]
-        binance = BinanceTradeSession(
-            config, symbols, http, clock, demo.queue, on_raw=demo.record(BINANCE_TRADE)
-        )
-        rtds = RtdsSession(
-            config, symbols, http, clock, demo.queue, on_raw=demo.record(RTDS_CRYPTO)
-        )
+        runtime.add_markets(markets)
+        runtime.watch_tokens(tokens)
+        runtime.warm_symbols([f"{asset}usdt" for asset in ASSETS])
+        demo.session, demo.runtime = runtime.session, runtime
+        stop = asyncio.Event()
         async with asyncio.TaskGroup() as group:
-            group.create_task(session.run(tokens), name="demo-books")
-            group.create_task(binance.run(), name="demo-binance")
-            group.create_task(rtds.run(), name="demo-rtds")
+            group.create_task(runtime.run(stop), name="demo-runtime")
             consumer = group.create_task(demo.consume(), name="demo-consumer")
             demo.stats.tokens_streamed = len(tokens)
             deadline = time.monotonic() + demo.options.duration_s
@@ -346,9 +361,7 @@ async def _stream(demo: _Demo, config: Config, catalog_file: Path, on_tick: OnTi
                 demo.refresh_stats()
                 if on_tick is not None:
                     on_tick(demo.stats, list(demo.windows.values()))
-            await session.close()
-            await binance.close()
-            await rtds.close()
+            stop.set()
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer

@@ -260,6 +260,16 @@ def test_strike_is_the_first_reference_price_at_or_after_the_window_start() -> N
     assert engine.view.reference_price("btcusdt") == Decimal("102")
 
 
+def test_a_window_joined_after_its_start_gets_no_strike() -> None:
+    window = market("w", slug="btc-updown-5m-1700000000")
+    engine = Engine([], ManualClock(S))
+    engine.handle([AddMarkets((window,))])
+    start = 1_700_000_000 * S
+    engine.handle([_price(Venue.BINANCE, "100", start + 3 * S)])  # our first price: too late
+    found = engine.view.updown(window.condition_id)
+    assert found is not None and found.strike is None and found.joined_late
+
+
 async def test_run_consumes_the_inbox_until_stop() -> None:
     strategy = buy_yes(0.60)
     engine, _ = build([strategy])

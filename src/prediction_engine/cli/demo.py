@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from prediction_engine.cli import app
+from prediction_engine.cli.trade import positions_table, status_table
 from prediction_engine.demo import (
     DemoOptions,
     DemoResult,
@@ -76,10 +77,9 @@ def _summary(result: DemoResult, console: Console) -> None:
     console.print(windows_table(result.windows))
     by_kind = ", ".join(f"{kind} {count:,}" for kind, count in stats.events.most_common())
     console.print(f"[bold]events by kind:[/] {by_kind}")
-    console.print(
-        "[bold]strategies, orders, fills, PnL:[/] none yet: the engine and paper trading "
-        "arrive with the engine issue; the demo grows with it."
-    )
+    if stats.trading is not None:
+        console.print(status_table(stats.trading, "Paper trading (engine)"))
+        console.print(positions_table(stats.trading))
     console.print("[bold]written:[/]")
     for name, path in result.paths.items():
         console.print(f"  {name:8} {path}")
@@ -129,7 +129,12 @@ def demo(
 
         def on_tick(stats: DemoStats, windows: list[UpDownWindow]) -> None:
             progress.update(task, completed=min(stats.elapsed_s, duration))
-            live.update(Group(progress, stats_table(stats, "Live"), windows_table(windows)))
+            parts: list[RenderableType] = [
+                progress, stats_table(stats, "Live"), windows_table(windows)
+            ]
+            if stats.trading is not None:
+                parts.append(status_table(stats.trading, "Paper trading (engine)"))
+            live.update(Group(*parts))
 
         try:
             result = asyncio.run(run_demo(options, on_tick))

@@ -72,6 +72,8 @@ class UpDownWindow(msgspec.Struct, frozen=True, kw_only=True):
     start_ns: int
     end_ns: int
     strike: Decimal | None = None
+    joined_late: bool = False
+    """Our feed's first price came after the start: the strike is unknown, do not trade."""
 
     def time_left_ns(self, now_ns: int) -> int:
         """Nanoseconds until the window ends (0 once it has)."""

@@ -143,6 +143,7 @@ class Engine:
         self._stopped = False
         self._first_recv = 0
         self._first_command_ns = 0
+        self._first_order: Order | None = None
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -197,6 +198,7 @@ class Engine:
         """Reduce, evaluate and decide one batch; then reduce the execution reports it caused."""
         self.counters.batches += 1
         self._first_recv = self._first_command_ns = 0
+        self._first_order = None
         start_ns = self._clock.now_ns()
         for message in messages:
             self.counters.messages += 1
@@ -263,7 +265,11 @@ class Engine:
         state.references[symbol] = price
         state.symbol_feed[symbol] = price.venue.value
         state.feed_seen_ns[price.venue.value] = price.ts_recv
-        state.set_strike(price, self.config.strike_venue)
+        strike_venue = self.config.strike_venue
+        if strike_venue is None or price.venue is strike_venue:
+            previous = state.strike_references.get(symbol)
+            state.set_strike(price, previous, strike_venue)
+            state.strike_references[symbol] = price
         if not self._first_recv:
             self._first_recv = price.ts_recv
         self._route(price, self.routes.by_symbol.get(symbol))
@@ -422,6 +428,7 @@ class Engine:
             raise RuntimeError("engine has no execution client: call attach() first")
         if not self._first_command_ns:
             self._first_command_ns = self._clock.now_ns()
+            self._first_order = order
         self.execution.send(SubmitOrder(order=order, strategy=strategy.id, ts_ns=state.now_ns))
 
     def _cancel_own(self, strategy: Strategy, intent: CancelOrders) -> None:
@@ -453,15 +460,14 @@ class Engine:
     # -- telemetry -------------------------------------------------------------------------
 
     def _latency(self, start_ns: int, evaluated_ns: int) -> None:
-        if self.telemetry is None or not self._first_recv or not self._first_command_ns:
+        order = self._first_order
+        if self.telemetry is None or not self._first_recv or order is None:
             return
-        token = next(iter(self._touched), None)
-        market = self.state.market_of.get(token) if token else None
         self.telemetry.latency(
             LatencyRecord(
                 ts_recv_ns=self._first_recv,
-                market=market.condition_id if market else ConditionId(""),
-                token=token or TokenId(""),
+                market=order.market,
+                token=order.token,
                 decode_ns=start_ns - self._first_recv,
                 evaluate_ns=evaluated_ns - start_ns,
                 end_to_end_ns=self._first_command_ns - self._first_recv,

@@ -107,6 +107,8 @@ class EngineState:
         self.closed_tokens: set[TokenId] = set()
         self.windows: dict[ConditionId, UpDownWindow] = {}
         self.references: dict[str, ReferencePrice] = {}
+        self.strike_references: dict[str, ReferencePrice] = {}
+        """The latest price per symbol from the strike venue (what strikes are judged by)."""
         self.orders: dict[str, Order] = {}
         self.open_orders: dict[str, Order] = {}
         self.order_strategy: dict[str, str] = {}
@@ -153,14 +155,26 @@ class EngineState:
         if members and market in members:
             members.remove(market)
 
-    def set_strike(self, price: ReferencePrice, strike_venue: Venue | None) -> None:
-        """Record ``price`` as the strike of every started window of its symbol without one."""
+    def set_strike(
+        self, price: ReferencePrice, previous: ReferencePrice | None, strike_venue: Venue | None
+    ) -> None:
+        """Record ``price`` as the strike of every window of its symbol it is the first price of.
+
+        The strike is the first price at or after the start, which we know only if the feed
+        also gave us a price before the start (``previous``); otherwise the window is marked
+        ``joined_late`` and keeps no strike.
+        """
         if strike_venue is not None and price.venue is not strike_venue:
             return
         symbol = price.symbol.lower()
         for key, window in self.windows.items():
-            started = price.ts_event >= window.start_ns
-            if window.strike is None and window.symbol == symbol and started:
+            if window.strike is not None or window.joined_late or window.symbol != symbol:
+                continue
+            if price.ts_event < window.start_ns:
+                continue
+            if previous is None or previous.ts_event >= window.start_ns:
+                self.windows[key] = msgspec.structs.replace(window, joined_late=True)
+            else:
                 self.windows[key] = msgspec.structs.replace(window, strike=price.price)
 
     # -- reads -----------------------------------------------------------------------------

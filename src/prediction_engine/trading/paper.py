@@ -25,11 +25,11 @@ from prediction_engine.engine.clock import Clock, LiveClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.strategy.base import Strategy
 from prediction_engine.strategy.registry import (
-    ParamInfo,
     StrategyError,
     create,
     describe,
     parse_param,
+    resolve,
 )
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of, summary_json
@@ -55,38 +55,37 @@ class PaperOptions:
 def build_strategies(names: Sequence[str], params: Sequence[str]) -> list[Strategy]:
     """Create ``names`` with ``params`` (``[strategy.]key=value``) applied.
 
-    A key without a strategy applies to every chosen strategy that has such a parameter (and
-    must fit at least one). Raises :class:`StrategyError` with what to fix.
+    ``strategy`` is a chosen name, a strategy file's stem (``dip_buyer`` for
+    ``./dip_buyer.py``) or its class's registry name. A key without a strategy applies to every
+    chosen strategy that has such a parameter (and must fit at least one). Raises
+    :class:`StrategyError` with what to fix.
     """
     if not names:
         raise StrategyError("choose at least one strategy (see `pengine strategies`)")
-    overrides: dict[str, dict[str, str]] = {name: {} for name in names}
+    ids = _ids(names)
+    aliases: dict[str, int] = {}
+    for i, name in enumerate(names):
+        for alias in (name, ids[i], resolve(name).name):
+            aliases.setdefault(alias, i)
+    overrides: list[dict[str, str]] = [{} for _ in names]
     for text in params:
         target, key, value = parse_param(text)
         if target:
-            if target not in overrides:
-                raise StrategyError(f"--param {text!r} names {target!r}, not a chosen strategy")
-            overrides[target][key] = value
+            if target not in aliases:
+                chosen = ", ".join(ids)
+                raise StrategyError(f"--param {text!r} names {target!r}; chosen: {chosen}")
+            overrides[aliases[target]][key] = value
             continue
-        fits = [n for n in names if any(p.name == key for p in describe_or_empty(n))]
+        fits = [i for i, n in enumerate(names) if any(p.name == key for p in describe(n))]
         if not fits:
             raise StrategyError(f"--param {text!r}: no chosen strategy has a parameter {key!r}")
-        for name in fits:
-            overrides[name][key] = value
-    ids = _ids(names)
-    return [create(name, overrides[name], id=ids[i]) for i, name in enumerate(names)]
-
-
-def describe_or_empty(name: str) -> list[ParamInfo]:
-    """Parameters of a strategy (registered or from a file); [] if it cannot be loaded."""
-    try:
-        return describe(name)
-    except StrategyError:
-        return []
+        for i in fits:
+            overrides[i][key] = value
+    return [create(name, overrides[i], id=ids[i]) for i, name in enumerate(names)]
 
 
 def _ids(names: Sequence[str]) -> list[str]:
-    base = [Path(n.split(":")[0]).stem if n.endswith((".py",)) or ".py:" in n else n for n in names]
+    base = [Path(n.split(":")[0]).stem if n.endswith(".py") or ".py:" in n else n for n in names]
     return [b if base.count(b) == 1 else f"{b}-{i + 1}" for i, b in enumerate(base)]
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import aiohttp
 
 from prediction_engine.config import Config
+from prediction_engine.core.events import Event
+from prediction_engine.core.ids import TokenId
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.loop import Engine, EngineConfig
@@ -25,7 +27,7 @@ from prediction_engine.engine.telemetry import Telemetry
 from prediction_engine.execution.paper import PaperExecution
 from prediction_engine.strategy.base import Strategy, Subscriptions
 from prediction_engine.venues.binance.session import BinanceTradeSession
-from prediction_engine.venues.feed import RawFrameHook
+from prediction_engine.venues.feed import EventSink, RawFrameHook
 from prediction_engine.venues.polymarket.rest import ClobClient
 from prediction_engine.venues.polymarket.rtds_session import RtdsSession
 from prediction_engine.venues.polymarket.session import MarketDataSession
@@ -47,6 +49,17 @@ class RawHooks:
         self.market, self.binance, self.rtds = market, binance, rtds
 
 
+class _Tee:
+    """Hand each event to the engine's inbox, then to an observer (the demo's own checks)."""
+
+    def __init__(self, inbox: Inbox, tap: EventSink) -> None:
+        self._inbox, self._tap = inbox, tap
+
+    async def put(self, item: Event, /) -> None:
+        await self._inbox.put(item)
+        await self._tap.put(item)
+
+
 class TradingRuntime:
     """The engine with paper execution, fed by live (or simulated) venue sessions."""
 
@@ -61,6 +74,7 @@ class TradingRuntime:
         telemetry_dir: Path | None = None,
         hooks: RawHooks | None = None,
         reference_feeds: Sequence[str] = ("binance", "rtds"),
+        tap: EventSink | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -68,6 +82,7 @@ class TradingRuntime:
         self.hooks = hooks or RawHooks()
         self.reference_feeds = tuple(reference_feeds)
         self.inbox = Inbox()
+        sink: EventSink = self.inbox if tap is None else _Tee(self.inbox, tap)
         self.telemetry = Telemetry(telemetry_dir) if telemetry_dir is not None else None
         self.engine = Engine(
             strategies,
@@ -85,13 +100,15 @@ class TradingRuntime:
             config.polymarket,
             http=http,
             clock=clock,
-            sink=self.inbox,
+            sink=sink,
             fetch_book=clob.book,
             on_raw=self.hooks.market,
         )
         self.reference_sessions: list[BinanceTradeSession | RtdsSession] = []
         self._symbols: set[str] = set()
         self._warm: set[str] = set()
+        self._watched: set[TokenId] = set()
+        self._sink = sink
         self._group: asyncio.TaskGroup | None = None
 
     def add_markets(self, markets: Sequence[Market]) -> Subscriptions:
@@ -102,6 +119,10 @@ class TradingRuntime:
         """Stream these reference symbols from the start, before any strategy asks for them."""
         self._warm.update(s.lower() for s in symbols)
 
+    def watch_tokens(self, tokens: Sequence[TokenId]) -> None:
+        """Stream these books too, whether or not a strategy wants them (the demo's)."""
+        self._watched.update(tokens)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Stream, trade and write telemetry until ``stop`` is set; then shut down in order."""
         async with asyncio.TaskGroup() as group:
@@ -111,7 +132,8 @@ class TradingRuntime:
             if self.telemetry is not None:
                 writer = group.create_task(self.telemetry.run(), name="telemetry-writer")
             subscriptions = self.engine.subscriptions
-            group.create_task(self.session.run(sorted(subscriptions.tokens)), name="books")
+            tokens = sorted(subscriptions.tokens | self._watched)
+            group.create_task(self.session.run(tokens), name="books")
             self._open_reference(subscriptions.symbols | self._warm)
             await stop.wait()
             await self.session.close()
@@ -147,13 +169,13 @@ class TradingRuntime:
         if "binance" in self.reference_feeds:
             sessions.append(
                 BinanceTradeSession(
-                    self.config, fresh, self.http, self.clock, self.inbox, on_raw=self.hooks.binance
+                    self.config, fresh, self.http, self.clock, self._sink, on_raw=self.hooks.binance
                 )
             )
         if "rtds" in self.reference_feeds:
             sessions.append(
                 RtdsSession(
-                    self.config, fresh, self.http, self.clock, self.inbox, on_raw=self.hooks.rtds
+                    self.config, fresh, self.http, self.clock, self._sink, on_raw=self.hooks.rtds
                 )
             )
         for session in sessions:

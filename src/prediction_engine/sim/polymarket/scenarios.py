@@ -184,7 +184,8 @@ class NegRiskArb:
         asks = {m.condition_id: world.top(m, 0)[1] or MICRO for m in event.markets}
         tick = world.tick(target)
         others = sum(asks.values()) - asks[target.condition_id]
-        ticks = edge_ticks if edge_ticks is not None else rng.randint(1, 3)
+        # 5-45 ticks of 0.001: some clear the taker fees of every leg, some do not.
+        ticks = edge_ticks if edge_ticks is not None else rng.randint(5, 45)
         price = (MICRO - others - ticks * tick) // tick * tick
         if price < tick or price >= asks[target.condition_id]:
             return []

@@ -1,0 +1,86 @@
+"""`pengine paper` and `pengine updown` as a user runs them, against a simulator in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prediction_engine.cli import _register, app
+from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
+
+_register()
+
+
+@pytest.fixture(scope="module")
+def sim_env() -> Iterator[dict[str, str]]:
+    """A simulated venue (with frequent arbitrage) served from its own thread and loop."""
+    ready = threading.Event()
+    env: dict[str, str] = {}
+    loop = asyncio.new_event_loop()
+    done = asyncio.Event()
+
+    async def serve() -> None:
+        config = SimConfig(seed=2, updates_per_second=200, arb_every_s=1.0)
+        async with SimPolymarket(config) as sim:
+            env.update({
+                "PENGINE_POLYMARKET_GAMMA_URL": sim.gamma_url,
+                "PENGINE_POLYMARKET_CLOB_URL": sim.clob_url,
+                "PENGINE_POLYMARKET_WS_MARKET_URL": sim.ws_market_url,
+                "PENGINE_POLYMARKET_RTDS_URL": sim.rtds_url,
+                "PENGINE_BINANCE_WS_URL": sim.binance_url,
+            })
+            ready.set()
+            await done.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield env
+    loop.call_soon_threadsafe(done.set)
+    thread.join(10)
+
+
+def test_paper_trades_arbitrage_on_the_simulator(sim_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "paper"
+    result = CliRunner().invoke(
+        app,
+        ["paper", "-s", "arbitrage", "-s", "mean_reversion", "-p", "arbitrage.min_edge=0.001",
+         "--markets", "nba champion", "--duration", "6", "--out", str(out)],
+        env=sim_env,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["strategies"] == ["arbitrage", "mean_reversion"]
+    assert summary["engine"]["evaluations"] > 0
+    assert summary["books_synced"] == summary["tokens"] > 0
+    assert summary["engine"]["orders"] > 0, "arbitrage episodes every second are taken"
+    market_dirs = [p for p in (out / "telemetry").iterdir() if p.is_dir()]
+    assert any((d / "orders.csv").exists() for d in market_dirs)
+    assert all((d / "market_info.txt").exists() for d in market_dirs)
+    assert any((d / "latency.csv").exists() for d in market_dirs)
+    assert "Paper summary" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["paper", "-s", "nope"], "nope"),
+        (["paper"], "at least one strategy"),
+        (["paper", "-s", "arbitrage", "-p", "arbitrage.nothing=1"], "nothing"),
+        (["paper", "-s", "arbitrage", "--cash", "lots"], "--cash"),
+        (["updown", "--live"], "live trading is not available"),
+        (["updown", "--asset", "doge"], "asset must be one of"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(
+    sim_env: dict[str, str], args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(app, args, env=sim_env)
+    assert result.exit_code == 2, result.output
+    assert message in result.output.replace("\n", " ")
