@@ -68,7 +68,15 @@ from prediction_engine.engine.telemetry import (
     Telemetry,
 )
 from prediction_engine.execution.base import ExecutionClient
-from prediction_engine.risk.limits import Rejected, RiskLimits, RiskState, check, halt_reason
+from prediction_engine.risk import (
+    Rejected,
+    RiskLimits,
+    RiskState,
+    check,
+    halt_reason,
+    summarize,
+    with_order,
+)
 from prediction_engine.strategy.base import Basket, CancelOrders, Intent, Strategy, Subscriptions
 from prediction_engine.strategy.sizing import DEFAULT_KELLY_MULTIPLIER, Signal
 
@@ -204,6 +212,7 @@ class Engine:
             self.counters.messages += 1
             self._reduce(message)
         self._drain_reports()
+        self.state.instruments.forget()
         if self._touched or self._routed:
             intents = self._evaluate()
             evaluated_ns = self._clock.now_ns()
@@ -399,6 +408,8 @@ class Engine:
             self.counters.stale_skips += 1
             return
         risk: RiskState = state.risk_state()
+        if len(legs) > 1:  # sum open orders and positions once; each leg then adds O(1)
+            risk = replace(risk, summary=summarize(risk))
         orders: list[Order] = []
         for leg in legs:
             decision = check(leg, risk, limits, now)
@@ -408,7 +419,8 @@ class Engine:
                 return
             order = Order.from_intent(leg, self._client_id(strategy), now)
             orders.append(order)
-            risk = replace(risk, open_orders=[*risk.open_orders, order])
+            if len(orders) < len(legs):
+                risk = with_order(risk, order)
         for order in orders:
             self._send(strategy, order)
 

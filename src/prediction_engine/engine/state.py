@@ -67,14 +67,30 @@ def market_from_listing(event: MarketListed) -> Market:
 
 
 class _Instruments(Mapping[TokenId, InstrumentView]):
-    """Risk's per-token view, built on demand from the live book and the market rules."""
+    """Risk's per-token view, built on demand from the live book and the market rules.
 
-    __slots__ = ("_state",)
+    Views are cached until :meth:`forget` (the engine calls it whenever books or markets may
+    have changed, before it decides), so the legs of a basket share them.
+    """
+
+    __slots__ = ("_cache", "_state")
 
     def __init__(self, state: EngineState) -> None:
         self._state = state
+        self._cache: dict[TokenId, InstrumentView] = {}
+
+    def forget(self) -> None:
+        """Drop cached views: books or markets changed."""
+        if self._cache:
+            self._cache.clear()
 
     def __getitem__(self, token: TokenId) -> InstrumentView:
+        view = self._cache.get(token)
+        if view is None:
+            view = self._cache[token] = self._build(token)
+        return view
+
+    def _build(self, token: TokenId) -> InstrumentView:
         state = self._state
         market = state.market_of.get(token)
         book = state.books.book(token)

@@ -18,6 +18,7 @@ from prediction_engine.risk.limits import (
     halt_reason,
     violations,
 )
+from prediction_engine.risk.summary import RiskSummary, summarize, with_order
 
 __all__ = [
     "Approved",
@@ -28,8 +29,11 @@ __all__ = [
     "Rejected",
     "RiskLimits",
     "RiskState",
+    "RiskSummary",
     "buy_room",
     "check",
     "halt_reason",
+    "summarize",
     "violations",
+    "with_order",
 ]
