@@ -60,7 +60,7 @@ def _row(runtime: TradingRuntime, token: TokenId, marks: dict[TokenId, int]) -> 
         slug=market.slug if market else position.market,
         outcome=outcome,
         shares=format_micro(position.shares),
-        average_price="" if average is None else f"{average / 1_000_000:.4f}",
+        average_price="" if average is None else f"{average:.4f}",
         mark="" if mark is None else format_micro(mark),
         realized=format_micro(position.realized),
         fees=format_micro(position.fees),
