@@ -55,13 +55,22 @@ def _sell(state: EngineState, signal: Signal, limits: RiskLimits) -> OrderIntent
     )
     held = state.portfolio.shares(signal.token) - selling
     size = min(held, book.best_bid_size()) // limits.size_step * limits.size_step
-    if size <= 0 or bid * size // ONE < limits.min_marketable_notional:
+    if size <= 0:
+        return "nothing to sell"
+    return _take(signal, Side.SELL, bid, size, limits)
+
+
+def _take(
+    signal: Signal, side: Side, price: int, size: int, limits: RiskLimits
+) -> OrderIntent | str:
+    """The fill-and-kill order at the touch, unless it is below the venue's marketable minimum."""
+    if price * size // ONE < limits.min_marketable_notional:
         return "below the marketable minimum"
     return OrderIntent(
         market=signal.market,
         token=signal.token,
-        side=Side.SELL,
-        price=bid,
+        side=side,
+        price=price,
         size=size,
         time_in_force=TimeInForce.FAK,
     )
@@ -97,13 +106,4 @@ def size_signal(
     size = min(size, book.best_ask_size() // limits.size_step * limits.size_step)
     if size <= 0:
         return "no Kelly size (no edge after fees, or no room)"
-    if ask * size // ONE < limits.min_marketable_notional:
-        return "below the marketable minimum"
-    return OrderIntent(
-        market=signal.market,
-        token=signal.token,
-        side=Side.BUY,
-        price=ask,
-        size=size,
-        time_in_force=TimeInForce.FAK,
-    )
+    return _take(signal, Side.BUY, ask, size, limits)

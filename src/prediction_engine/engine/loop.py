@@ -505,45 +505,19 @@ class Engine:
 
     def _record_rejection(self, strategy: Strategy, rejected: Rejected) -> None:
         log.info("%s: risk rejected %s: %s", strategy.id, rejected.reason, rejected.detail)
-        if self.telemetry is None:
-            return
-        intent = rejected.intent
-        self.telemetry.order(
-            OrderRecord(
-                ts_ns=self.state.now_ns,
-                strategy=strategy.id,
-                client_id="",
-                market=intent.market,
-                token=intent.token,
-                side=intent.side,
-                price=intent.price,
-                size=intent.size,
-                time_in_force=intent.time_in_force,
-                status=OrderStatus.REJECTED,
-                filled=0,
-                reason=f"risk {rejected.reason.value}: {rejected.detail}",
+        if self.telemetry is not None:
+            reason = f"risk {rejected.reason.value}: {rejected.detail}"
+            self.telemetry.order(
+                _order_record(self.state.now_ns, strategy.id, "", rejected.intent,
+                              OrderStatus.REJECTED, 0, reason)
             )
-        )
 
     def _record_order(self, strategy: str, order: Order) -> None:
-        if self.telemetry is None:
-            return
-        self.telemetry.order(
-            OrderRecord(
-                ts_ns=order.updated_ns,
-                strategy=strategy,
-                client_id=order.client_id,
-                market=order.market,
-                token=order.token,
-                side=order.side,
-                price=order.price,
-                size=order.size,
-                time_in_force=order.time_in_force,
-                status=order.status,
-                filled=order.filled,
-                reason=order.reason,
+        if self.telemetry is not None:
+            self.telemetry.order(
+                _order_record(order.updated_ns, strategy, order.client_id, order, order.status,
+                              order.filled, order.reason)
             )
-        )
 
     def _record_fill(self, strategy: str, report: ExecutionReport) -> None:
         fill = report.fill
@@ -565,3 +539,17 @@ class Engine:
             )
         )
 
+
+def _order_record(  # noqa: PLR0917 - one row of orders.csv
+    ts_ns: int,
+    strategy: str,
+    client_id: str,
+    order: Order | OrderIntent,
+    status: OrderStatus,
+    filled: int,
+    reason: str,
+) -> OrderRecord:
+    return OrderRecord(
+        ts_ns, strategy, client_id, order.market, order.token, order.side, order.price,
+        order.size, order.time_in_force, status, filled, reason,
+    )
