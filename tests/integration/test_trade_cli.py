@@ -84,3 +84,10 @@ def test_bad_input_exits_2_with_a_clear_message(
     result = CliRunner().invoke(app, args, env=sim_env)
     assert result.exit_code == 2, result.output
     assert message in result.output.replace("\n", " ")
+
+
+def test_an_unreachable_venue_exits_1_and_says_how_to_go_offline(tmp_path: Path) -> None:
+    env = {"PENGINE_POLYMARKET_GAMMA_URL": "http://127.0.0.1:1"}
+    result = CliRunner().invoke(app, ["paper", "-s", "arbitrage", "--out", str(tmp_path)], env=env)
+    assert result.exit_code == 1, result.output
+    assert "cannot be reached" in result.output and "pengine sim" in result.output

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console, Group
@@ -30,6 +31,8 @@ from prediction_engine.trading.updown import (
     WindowReport,
     run_updown,
 )
+from prediction_engine.venues.http import TransportError, VenueRejectedError
+from prediction_engine.venues.websocket import FeedFailedError
 
 StrategyOption = Annotated[
     list[str] | None,
@@ -135,6 +138,30 @@ def windows_table(windows: list[WindowReport]) -> Table:
     return table
 
 
+_VENUE_ERRORS = (TransportError, VenueRejectedError, FeedFailedError)
+_T = TypeVar("_T")
+
+
+def _run(coro: Coroutine[object, object, _T]) -> _T:
+    """Run ``coro``; a failure inside a task group surfaces as its first real error."""
+    try:
+        return asyncio.run(coro)
+    except BaseExceptionGroup as group:
+        leaf: BaseException = group
+        while isinstance(leaf, BaseExceptionGroup):
+            leaf = leaf.exceptions[0]
+        raise leaf from group
+
+
+def _venue_down(error: Exception) -> NoReturn:
+    typer.echo(
+        f"error: the venue cannot be reached: {error}\n"
+        "(to trade offline, start `pengine sim` and export the PENGINE_* variables it prints)",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
 def _load() -> Config:
     try:
         return load_config()
@@ -190,9 +217,11 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
             live.update(Group(status_table(status, "Paper trading"), positions_table(status)))
 
         try:
-            final = asyncio.run(run_paper(config, options, on_tick=on_tick))
+            final = _run(run_paper(config, options, on_tick=on_tick))
         except StrategyError as e:
             raise typer.BadParameter(str(e)) from e
+        except _VENUE_ERRORS as e:
+            _venue_down(e)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
     console.print(status_table(final, f"Paper summary ({final.elapsed_s:.0f} s)"))
@@ -260,11 +289,11 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
             live.update(Group(status_table(status, "Up/Down bot"), windows_table(reports)))
 
         try:
-            final, reports = asyncio.run(
-                run_updown(config, options, on_tick=on_tick)
-            )
+            final, reports = _run(run_updown(config, options, on_tick=on_tick))
         except (StrategyError, UpDownError) as e:
             raise typer.BadParameter(str(e)) from e
+        except _VENUE_ERRORS as e:
+            _venue_down(e)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
     elapsed = time.monotonic() - started
