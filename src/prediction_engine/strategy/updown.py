@@ -151,7 +151,7 @@ class _WindowStrategy:
 
     def _affected(self, event: Event) -> set[ConditionId]:
         if isinstance(event, ReferencePrice):
-            return set(self._by_symbol.get(event.symbol, ()))
+            return set(self._by_symbol.get(event.symbol.lower(), ()))
         market: ConditionId | None = getattr(event, "market", None)
         return {market} if market in self._windows else set()
 
