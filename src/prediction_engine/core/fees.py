@@ -16,6 +16,7 @@ market without a schedule (geopolitics, most long-dated markets) charges nothing
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from prediction_engine.core.markets import FeeSchedule
@@ -42,12 +43,19 @@ def taker_fee_at_rate(shares: int, price: int, rate: Decimal, exponent: int = 1)
         raise ValueError(f"fee exponent must be >= 0, got {exponent}")
     if not rate.is_finite() or rate < 0:
         raise ValueError(f"fee rate must be a finite number >= 0, got {rate}")
-    numerator, denominator = rate.as_integer_ratio()
+    numerator, denominator = _ratio(rate)
     # shares/ONE * num/den * (p(ONE-p)/ONE**2)**e, expressed in micro-units (x ONE).
     variance: int = (price * (ONE - price)) ** exponent
     scale: int = ONE ** (2 * exponent)
     exact_num = shares * numerator * variance
     return exact_num // (denominator * scale * FEE_QUANTUM) * FEE_QUANTUM
+
+
+@functools.lru_cache(maxsize=256)
+def _ratio(rate: Decimal) -> tuple[int, int]:
+    # Memo of a pure function: Decimal.as_integer_ratio costs more than the rest of the fee,
+    # and markets share a handful of rates. Finite rates only (a NaN is refused before).
+    return rate.as_integer_ratio()
 
 
 def taker_fee(shares: int, price: int, schedule: FeeSchedule | None) -> int:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from prediction_engine.core.events import Side
-from prediction_engine.core.fees import FEE_QUANTUM
-from prediction_engine.core.fees import taker_fee as core_taker_fee
+from prediction_engine.core.fees import taker_fee
 from prediction_engine.core.ids import ConditionId, TokenId
 from prediction_engine.core.markets import FeeSchedule
 from prediction_engine.core.numbers import ONE
@@ -57,39 +56,6 @@ class RiskSummary(msgspec.Struct, frozen=True, kw_only=True):
             and self.positions is state.positions
             and self.instruments is state.instruments
         )
-
-
-_RATIOS: dict[FeeSchedule, tuple[int, int, int]] = {}
-"""Fee schedule -> (rate numerator, denominator x scale x quantum, exponent).
-
-A cache of a pure function (``Decimal.as_integer_ratio`` costs more than the whole fee), so
-no result depends on it. Bounded: cleared when full (markets have a handful of schedules).
-"""
-_MAX_RATIOS = 256
-
-
-def taker_fee(shares: int, price: int, schedule: FeeSchedule | None) -> int:
-    """Return exactly ``core.fees.taker_fee(shares, price, schedule)``, the rate memoized."""
-    if schedule is None:
-        return 0
-    try:
-        numerator, denominator, exponent = _RATIOS[schedule]
-    except (KeyError, TypeError):  # TypeError: an unhashable (signalling NaN) rate
-        return _taker_fee_miss(shares, price, schedule)
-    if shares < 0 or not 0 <= price <= ONE:
-        return core_taker_fee(shares, price, schedule)  # raises the core's own error
-    variance: int = (price * (ONE - price)) ** exponent
-    return shares * numerator * variance // denominator * FEE_QUANTUM
-
-
-def _taker_fee_miss(shares: int, price: int, schedule: FeeSchedule) -> int:
-    fee = core_taker_fee(shares, price, schedule)  # validates the rate and exponent, or raises
-    if len(_RATIOS) >= _MAX_RATIOS:
-        _RATIOS.clear()
-    numerator, denominator = schedule.rate.as_integer_ratio()
-    scale = ONE ** (2 * schedule.exponent) * FEE_QUANTUM
-    _RATIOS[schedule] = (numerator, denominator * scale, schedule.exponent)
-    return fee
 
 
 def buy_cost(size: int, price: int, post_only: bool, schedule: FeeSchedule | None) -> int:
