@@ -18,8 +18,10 @@ from prediction_engine.core.markets import Market
 __all__ = [
     "UPDOWN_ASSETS",
     "UPDOWN_INTERVALS",
+    "UpDownError",
     "UpDownSlug",
     "UpDownWindow",
+    "check_updown",
     "parse_updown_slug",
     "reference_symbol",
     "window_of",
@@ -34,6 +36,19 @@ UPDOWN_INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "4h": 1
 _UPDOWN: Final = re.compile(
     r"^(?P<asset>[a-z0-9]+)-(?:updown|up-or-down)-(?P<interval>\d+[mh])-(?P<start>\d{9,11})$"
 )
+
+
+class UpDownError(ValueError):
+    """An asset or interval that has no Up/Down markets."""
+
+
+def check_updown(asset: str, interval: str) -> None:
+    """Raise :class:`UpDownError` unless ``asset`` and ``interval`` are supported."""
+    if asset not in UPDOWN_ASSETS:
+        raise UpDownError(f"asset must be one of {', '.join(UPDOWN_ASSETS)}, got {asset!r}")
+    if interval not in UPDOWN_INTERVALS:
+        choices = ", ".join(UPDOWN_INTERVALS)
+        raise UpDownError(f"interval must be one of {choices}, got {interval!r}")
 
 
 class UpDownSlug(msgspec.Struct, frozen=True):

@@ -30,7 +30,12 @@ import aiohttp
 
 from prediction_engine.config import Config
 from prediction_engine.core.ids import ConditionId, Venue
-from prediction_engine.core.updown import UPDOWN_ASSETS, UPDOWN_INTERVALS, reference_symbol
+from prediction_engine.core.updown import (
+    UPDOWN_INTERVALS,
+    UpDownError,
+    check_updown,
+    reference_symbol,
+)
 from prediction_engine.engine.clock import Clock, LiveClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.engine.messages import AddMarkets, CancelMarketOrders
@@ -52,19 +57,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _S = 1_000_000_000
-
-
-class UpDownError(ValueError):
-    """Bad bot input (asset or interval)."""
-
-
-def check_updown(asset: str, interval: str) -> None:
-    """Raise :class:`UpDownError` unless ``asset`` and ``interval`` are supported."""
-    if asset not in UPDOWN_ASSETS:
-        raise UpDownError(f"asset must be one of {', '.join(UPDOWN_ASSETS)}, got {asset!r}")
-    if interval not in UPDOWN_INTERVALS:
-        choices = ", ".join(UPDOWN_INTERVALS)
-        raise UpDownError(f"interval must be one of {choices}, got {interval!r}")
 
 
 @dataclass

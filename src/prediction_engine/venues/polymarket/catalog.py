@@ -25,7 +25,9 @@ from prediction_engine.core.markets import Market
 from prediction_engine.core.updown import (
     UPDOWN_ASSETS,
     UPDOWN_INTERVALS,
+    UpDownError,
     UpDownSlug,
+    check_updown,
     parse_updown_slug,
 )
 from prediction_engine.venues.polymarket.gamma_parse import EventSummary
@@ -295,11 +297,10 @@ class UpDownMatch(msgspec.Struct, frozen=True):
 
 
 def _check_updown(asset: str, interval: str) -> None:
-    if asset not in UPDOWN_ASSETS:
-        raise CatalogError(f"asset must be one of {', '.join(UPDOWN_ASSETS)}, got {asset!r}")
-    if interval not in UPDOWN_INTERVALS:
-        choices = ", ".join(UPDOWN_INTERVALS)
-        raise CatalogError(f"interval must be one of {choices}, got {interval!r}")
+    try:
+        check_updown(asset, interval)
+    except UpDownError as e:
+        raise CatalogError(str(e)) from e
 
 
 def updown_window_start_s(interval: str, now_ns: int) -> int:
