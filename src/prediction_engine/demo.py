@@ -39,6 +39,7 @@ from prediction_engine.core.events import (
 from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
+from prediction_engine.core.updown import parse_updown_slug, reference_symbol
 from prediction_engine.engine.clock import OffsetClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
@@ -47,11 +48,7 @@ from prediction_engine.trading.paper import build_strategies
 from prediction_engine.trading.runtime import RawHooks, TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of
 from prediction_engine.venues.feed import Frame
-from prediction_engine.venues.polymarket.catalog import (
-    CatalogStore,
-    parse_updown_slug,
-    refresh_catalog,
-)
+from prediction_engine.venues.polymarket.catalog import CatalogStore, refresh_catalog
 from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
 from prediction_engine.venues.polymarket.session import MarketDataSession
 
@@ -60,7 +57,6 @@ __all__ = ["DemoOptions", "DemoResult", "DemoStats", "UpDownWindow", "plain", "r
 ASSETS = ("btc", "eth")
 DEMO_STRATEGIES = ("arbitrage", "updown_fade", "updown_momentum", "updown_sniper")
 """Strategies the demo paper-trades."""
-_LATE_NS = 1_000_000_000
 _LEAD_S = 3
 """The simulated clock starts this long before an Up/Down window opens."""
 
@@ -91,7 +87,10 @@ class UpDownWindow:
     last: Decimal | None = None
     venue_winner: str | None = None
     joined_late: bool = False
-    """Our feed started after the window did, so its first price is not the strike."""
+    """Our feed started after the window did, so its first price is not the strike.
+
+    ``strike`` and ``joined_late`` come from the engine, which takes the strike as the first
+    RTDS price at or after the start (see :meth:`EngineState.set_strike`)."""
 
     @property
     def ours(self) -> str | None:
@@ -193,7 +192,7 @@ class _Demo:
             return
         start_ns = parsed.start_s * 1_000_000_000
         end_ns = parsed.end_s * 1_000_000_000
-        self.windows[slug] = UpDownWindow(slug, f"{parsed.asset}usdt", start_ns, end_ns)
+        self.windows[slug] = UpDownWindow(slug, reference_symbol(parsed.asset), start_ns, end_ns)
         self.stats.updown_windows = len(self.windows)
 
     async def consume(self) -> None:
@@ -213,13 +212,17 @@ class _Demo:
         symbol = event.symbol.lower()
         self.stats.reference_prices[symbol] = plain(event.price)
         for window in self.windows.values():
-            if window.symbol != symbol or event.ts_event < window.start_ns:
-                continue
-            if window.strike is None:
-                window.strike = event.price
-                window.joined_late = event.ts_event - window.start_ns > _LATE_NS
-            if event.ts_event <= window.end_ns:
+            if window.symbol == symbol and window.start_ns <= event.ts_event <= window.end_ns:
                 window.last = event.price
+
+    def _strikes(self) -> None:
+        """Copy each window's strike (or that it was joined late) from the engine's state."""
+        if self.runtime is None:
+            return
+        for known in self.runtime.engine.state.windows.values():
+            window = self.windows.get(known.market.slug)
+            if window is not None:
+                window.strike, window.joined_late = known.strike, known.joined_late
 
     async def _listed(self, event: MarketListed) -> None:
         self.stats.listed += 1
@@ -256,6 +259,7 @@ class _Demo:
             self.below_one.discard(event_slug)
 
     def refresh_stats(self) -> None:
+        self._strikes()
         if self.runtime is not None:
             self.stats.trading = status_of(self.runtime, time.monotonic() - self.started)
         stats, session = self.stats, self.session
@@ -348,7 +352,7 @@ async def _stream(demo: _Demo, config: Config, catalog_file: Path, on_tick: OnTi
         )
         runtime.add_markets(markets)
         runtime.watch_tokens(tokens)
-        runtime.warm_symbols([f"{asset}usdt" for asset in ASSETS])
+        runtime.warm_symbols([reference_symbol(asset) for asset in ASSETS])
         demo.session, demo.runtime = runtime.session, runtime
         stop = asyncio.Event()
         async with asyncio.TaskGroup() as group:

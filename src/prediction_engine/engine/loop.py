@@ -148,6 +148,7 @@ class Engine:
         self._touched: dict[TokenId, Event] = {}
         self._routed: list[tuple[Event, Sequence[Strategy]]] = []
         self._next_id = 0
+        self._day: int | None = None  # the UTC day the daily PnL counts from
         self._stopped = False
         self._first_recv = 0
         self._first_command_ns = 0
@@ -277,7 +278,7 @@ class Engine:
         strike_venue = self.config.strike_venue
         if strike_venue is None or price.venue is strike_venue:
             previous = state.strike_references.get(symbol)
-            state.set_strike(price, previous, strike_venue)
+            state.set_strike(price, previous)
             state.strike_references[symbol] = price
         if not self._first_recv:
             self._first_recv = price.ts_recv
@@ -312,7 +313,7 @@ class Engine:
         state = self.state
         equity = state.equity()
         day = state.now_ns // _DAY_NS
-        if day != getattr(self, "_day", None):
+        if day != self._day:
             self._day = day
             state.day_start_equity = equity
         state.daily_pnl = equity - state.day_start_equity

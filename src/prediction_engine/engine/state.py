@@ -15,7 +15,7 @@ import msgspec
 from prediction_engine.core.book import OrderBook
 from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.events import MarketListed, ReferencePrice
-from prediction_engine.core.ids import ConditionId, TokenId, Venue
+from prediction_engine.core.ids import ConditionId, TokenId
 from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.orders import Order
 from prediction_engine.core.portfolio import Portfolio
@@ -171,17 +171,13 @@ class EngineState:
         if members and market in members:
             members.remove(market)
 
-    def set_strike(
-        self, price: ReferencePrice, previous: ReferencePrice | None, strike_venue: Venue | None
-    ) -> None:
+    def set_strike(self, price: ReferencePrice, previous: ReferencePrice | None) -> None:
         """Record ``price`` as the strike of every window of its symbol it is the first price of.
 
         The strike is the first price at or after the start, which we know only if the feed
         also gave us a price before the start (``previous``); otherwise the window is marked
-        ``joined_late`` and keeps no strike.
+        ``joined_late`` and keeps no strike. The caller passes only prices of the strike feed.
         """
-        if strike_venue is not None and price.venue is not strike_venue:
-            return
         symbol = price.symbol.lower()
         for key, window in self.windows.items():
             if window.strike is not None or window.joined_late or window.symbol != symbol:
