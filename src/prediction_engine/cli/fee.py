@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from prediction_engine.cli import app
-from prediction_engine.config import ConfigError, load_config
+from prediction_engine.cli.common import fail, load_settings
 from prediction_engine.core.fees import taker_fee
 from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.numbers import ONE, FixedPointError, format_micro, parse_micro
@@ -27,11 +27,6 @@ __all__ = ["fee", "fee_quote"]
 
 CURRENCY = "pUSD"
 Quote = dict[str, str | int | bool | None]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _amount(text: str, option: str) -> int:
@@ -107,19 +102,15 @@ def fee_quote(price: int, shares: int, schedule: FeeSchedule | None) -> Quote:
 
 def _market(slug: str) -> Market:
     try:
-        config = load_config()
-    except ConfigError as e:
-        _fail(str(e))
-    try:
-        loaded = load_catalog(CatalogStore(catalog_path(config)))
+        loaded = load_catalog(CatalogStore(catalog_path(load_settings())))
     except CatalogError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     market = loaded.catalog.by_slug(slug)
     if market is None:
         where = "the bundled sample catalog" if loaded.is_sample else f"the catalog {loaded.path}"
         hits = loaded.catalog.search(slug.replace("-", " "), 3)
         maybe = f" (did you mean {', '.join(h.market.slug for h in hits)}?)" if hits else ""
-        _fail(f"no market {slug!r} in {where}{maybe}; find its slug with "
+        fail(f"no market {slug!r} in {where}{maybe}; find its slug with "
               "`pengine markets search WORDS`, or fetch live markets with "
               "`pengine markets refresh`")
     return market

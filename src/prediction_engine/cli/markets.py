@@ -9,8 +9,8 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, NoReturn
+from decimal import Decimal
+from typing import Annotated
 
 import aiohttp
 import msgspec
@@ -20,7 +20,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from prediction_engine.cli import app
-from prediction_engine.config import Config, ConfigError, load_config
+from prediction_engine.cli.common import fail, load_settings, nonnegative_decimal
+from prediction_engine.config import Config
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import format_micro
 from prediction_engine.engine.clock import LiveClock
@@ -52,28 +53,8 @@ app.add_typer(markets_app, name="markets")
 _VENUE_ERRORS = (TransportError, VenueRejectedError, DecodeError)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _config() -> Config:
-    try:
-        return load_config()
-    except ConfigError as e:
-        _fail(str(e))
-
-
 def _decimal(text: str | None, option: str) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise typer.BadParameter(f"not a number: {text!r}", param_hint=option) from None
-    if not value.is_finite() or value < 0:
-        raise typer.BadParameter(f"must be a non-negative number, got {text!r}", param_hint=option)
-    return value
+    return None if text is None else nonnegative_decimal(text, option)
 
 
 def _age(delta: timedelta) -> str:
@@ -101,7 +82,7 @@ def _load(config: Config, quiet: bool = False) -> Catalog:
     try:
         loaded = load_catalog(CatalogStore(catalog_path(config)))
     except CatalogError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     if not quiet:
         typer.echo(_describe(loaded, LiveClock().now_ns()), err=True)
     return loaded.catalog
@@ -143,7 +124,7 @@ def refresh(
         tag_id=tag_id,
         enable_order_book=True if order_book_only else None,
     )
-    config = _config()
+    config = load_settings()
     with _progress() as progress:
         task = progress.add_task("fetching markets", total=None)
 
@@ -153,7 +134,7 @@ def refresh(
         try:
             catalog = asyncio.run(_refresh(config, query, keyset, on_page))
         except _VENUE_ERRORS as e:
-            _fail(f"refresh failed: {e}", 1)
+            fail(f"refresh failed: {e}", 1)
     store = CatalogStore(catalog_path(config))
     store.save(catalog)
     typer.echo(f"saved {len(catalog)} markets to {store.path}")
@@ -189,7 +170,7 @@ def search(
     """Search the local catalog (or the bundled sample when none was fetched)."""
     if not query.strip():
         raise typer.BadParameter("give at least one word", param_hint="QUERY")
-    hits = _load(_config()).search(query, limit, open_only=open_only)
+    hits = _load(load_settings()).search(query, limit, open_only=open_only)
     if json_output:
         for hit in hits:
             sys.stdout.write(msgspec.json.encode(hit.market).decode() + "\n")
@@ -234,12 +215,12 @@ def show(
     json_output: Annotated[bool, typer.Option("--json", help="Print the market as JSON.")] = False,
 ) -> None:
     """Show one market in full: outcomes, tokens, tick, fees, neg-risk, dates."""
-    catalog = _load(_config(), quiet=json_output)
+    catalog = _load(load_settings(), quiet=json_output)
     market = catalog.by_slug(key) or catalog.by_token(key) or catalog.by_condition(key)
     if market is None:
         hint = catalog.search(key, 3)
         suggestion = f"; did you mean {', '.join(h.market.slug for h in hint)}?" if hint else ""
-        _fail(f"no market {key!r} in the catalog{suggestion}")
+        fail(f"no market {key!r} in the catalog{suggestion}")
     if json_output:
         sys.stdout.write(msgspec.json.encode(market).decode() + "\n")
         return
@@ -265,11 +246,11 @@ def updown(
         raise typer.BadParameter(f"must be one of {', '.join(UPDOWN_INTERVALS)}",
                                  param_hint="INTERVAL")
     try:
-        match = asyncio.run(_updown(_config(), asset, interval))
+        match = asyncio.run(_updown(load_settings(), asset, interval))
     except _VENUE_ERRORS as e:
-        _fail(f"lookup failed: {e}", 1)
+        fail(f"lookup failed: {e}", 1)
     if match is None:
-        _fail(f"no {asset} {interval} Up/Down market found", 1)
+        fail(f"no {asset} {interval} Up/Down market found", 1)
     typer.echo(f"{match.market.slug}  window {_when(match.start_s * 10**9)}-"
                f"{_when(match.end_s * 10**9, '%H:%M')} UTC  (found by {match.found_by})")
     Console(width=160).print(_details(match.market))

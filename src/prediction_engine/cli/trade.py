@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Coroutine
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -15,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from prediction_engine.cli import app
-from prediction_engine.config import Config, ConfigError, load_config
+from prediction_engine.cli.common import fail, load_settings, nonnegative_decimal
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.updown import UPDOWN_ASSETS, UPDOWN_INTERVALS
@@ -65,13 +64,7 @@ DurationOption = Annotated[
 
 
 def _usd(text: str, option: str) -> int:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise typer.BadParameter(f"not a number: {text!r}", param_hint=option) from None
-    if not value.is_finite() or value < 0:
-        raise typer.BadParameter(f"must be a USD amount >= 0, got {text}", param_hint=option)
-    return int(value * ONE)
+    return int(nonnegative_decimal(text, option) * ONE)
 
 
 def _engine_config(  # noqa: PLR0917 - the CLI's money options, passed straight on
@@ -143,6 +136,18 @@ _T = TypeVar("_T")
 
 
 def _run(coro: Coroutine[object, object, _T]) -> _T:
+    """Run a trading session; map its failures to exit codes: bad input 2, venue down 1."""
+    try:
+        return _first_error(coro)
+    except (StrategyError, UpDownError) as e:
+        raise typer.BadParameter(str(e)) from e
+    except _VENUE_ERRORS as e:
+        _venue_down(e)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def _first_error(coro: Coroutine[object, object, _T]) -> _T:
     """Run ``coro``; a failure inside a task group surfaces as its first real error."""
     try:
         return asyncio.run(coro)
@@ -154,19 +159,11 @@ def _run(coro: Coroutine[object, object, _T]) -> _T:
 
 
 def _venue_down(error: Exception) -> NoReturn:
-    typer.echo(
-        f"error: the venue cannot be reached: {error}\n"
+    fail(
+        f"the venue cannot be reached: {error}\n"
         "(to trade offline, start `pengine sim` and export the PENGINE_* variables it prints)",
-        err=True,
+        1,
     )
-    raise typer.Exit(1)
-
-
-def _load() -> Config:
-    try:
-        return load_config()
-    except ConfigError as e:
-        raise typer.BadParameter(str(e)) from e
 
 
 @app.command()
@@ -198,7 +195,7 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
 
     Example: pengine paper -s arbitrage -p arbitrage.min_edge=0.01 --markets election
     """
-    config = _load()
+    settings = load_settings()
     options = PaperOptions(
         strategies=tuple(strategy or ()),
         params=tuple(param or ()),
@@ -216,14 +213,7 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         def on_tick(status: TradingStatus) -> None:
             live.update(Group(status_table(status, "Paper trading"), positions_table(status)))
 
-        try:
-            final = _run(run_paper(config, options, on_tick=on_tick))
-        except StrategyError as e:
-            raise typer.BadParameter(str(e)) from e
-        except _VENUE_ERRORS as e:
-            _venue_down(e)
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+        final = _run(run_paper(settings, options, on_tick=on_tick))
     console.print(status_table(final, f"Paper summary ({final.elapsed_s:.0f} s)"))
     console.print(positions_table(final))
     console.print(f"written: {out / 'summary.json'}, telemetry under {out / 'telemetry'}")
@@ -273,7 +263,7 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
             "live trading is not available yet (it needs the live execution client and "
             "signing); run with --paper", param_hint="--live",
         )
-    config = _load()
+    settings = load_settings()
     options = UpDownOptions(
         asset=asset, interval=interval, strategies=tuple(strategy or DEFAULT_STRATEGIES),
         params=tuple(param or ()), windows=windows, duration_s=duration, warmup_s=warmup,
@@ -288,14 +278,7 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
         def on_tick(status: TradingStatus, reports: list[WindowReport]) -> None:
             live.update(Group(status_table(status, "Up/Down bot"), windows_table(reports)))
 
-        try:
-            final, reports = _run(run_updown(config, options, on_tick=on_tick))
-        except (StrategyError, UpDownError) as e:
-            raise typer.BadParameter(str(e)) from e
-        except _VENUE_ERRORS as e:
-            _venue_down(e)
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+        final, reports = _run(run_updown(settings, options, on_tick=on_tick))
     elapsed = time.monotonic() - started
     console.print(status_table(final, f"Up/Down summary ({elapsed:.0f} s)"))
     console.print(windows_table(reports))
