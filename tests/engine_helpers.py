@@ -6,11 +6,14 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
+import msgspec
+
 from prediction_engine.core.events import BookDelta, BookSnapshot, Event, Side
-from prediction_engine.core.ids import ConditionId, TokenId, Venue
+from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.numbers import ONE
 from prediction_engine.strategy.base import Intent, StateView, Subscriptions
+from tests.strategy_view import binary_market
 
 S = 1_000_000_000
 CENT = ONE // 100
@@ -24,24 +27,12 @@ def market(
     neg_risk: bool = False,
     slug: str | None = None,
 ) -> Market:
-    """A binary market ``name`` with tokens ``name-yes`` and ``name-no``."""
-    return Market(
-        venue=Venue.POLYMARKET,
-        condition_id=ConditionId(f"0x{name}"),
-        market_id=name,
-        slug=slug or name,
-        question=f"{name}?",
-        outcomes=("Yes", "No"),
-        tokens=(TokenId(f"{name}-yes"), TokenId(f"{name}-no")),
-        tick_size=CENT,
-        min_order_size=5 * ONE,
-        neg_risk=neg_risk,
-        active=True,
-        accepting_orders=True,
-        enable_order_book=True,
-        fee_schedule=None if fee_rate is None else FeeSchedule(rate=Decimal(fee_rate)),
-        event_slug=event_slug,
+    """The strategy tests' binary market ``name`` on a 0.01 grid with a 5-share minimum."""
+    schedule = None if fee_rate is None else FeeSchedule(rate=Decimal(fee_rate))
+    base = binary_market(
+        name, fee_schedule=schedule, neg_risk=neg_risk, event_slug=event_slug, slug=slug
     )
+    return msgspec.structs.replace(base, tick_size=CENT, min_order_size=5 * ONE)
 
 
 def snapshot(
