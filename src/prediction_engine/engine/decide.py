@@ -21,7 +21,7 @@ from prediction_engine.core.events import Side
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import OrderIntent, TimeInForce
 from prediction_engine.engine.state import EngineState
-from prediction_engine.risk.limits import RiskLimits, buy_room
+from prediction_engine.risk.limits import RiskLimits, RiskState, buy_room
 from prediction_engine.strategy.sizing import Signal, kelly_size
 
 __all__ = ["size_signal"]
@@ -77,9 +77,12 @@ def _take(
 
 
 def size_signal(
-    signal: Signal, state: EngineState, limits: RiskLimits, multiplier: float
+    signal: Signal, state: EngineState, risk: RiskState, limits: RiskLimits, multiplier: float
 ) -> OrderIntent | str:
-    """Return the order that takes ``signal`` at the touch, or why there is none."""
+    """Return the order that takes ``signal`` at the touch, or why there is none.
+
+    ``risk`` is ``state``'s risk view (with its summary, so sizing does not sum it again).
+    """
     if signal.side is Side.SELL:
         if state.portfolio.shares(signal.token) > 0:
             return _sell(state, signal, limits)
@@ -92,7 +95,7 @@ def size_signal(
     if book is None or ask is None:
         return "no ask"
     schedule = state.fee_schedule(signal.token)
-    room = buy_room(state.risk_state(), limits, signal.market)
+    room = buy_room(risk, limits, signal.market)
     size = kelly_size(
         Side.BUY,
         ask,

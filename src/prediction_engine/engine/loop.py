@@ -395,22 +395,29 @@ class Engine:
             self.counters.stale_skips += 1
             self._record_signal(strategy, signal, "stale")
             return
-        sized = size_signal(signal, state, self.config.limits, self.config.kelly_multiplier)
+        # One summary of open orders and positions serves the sizing and the risk check.
+        risk = state.risk_state()
+        risk = replace(risk, summary=summarize(risk))
+        limits = self.config.limits
+        sized = size_signal(signal, state, risk, limits, self.config.kelly_multiplier)
         if isinstance(sized, str):
             self._record_signal(strategy, signal, f"no_size: {sized}")
             return
         self._record_signal(strategy, signal, "sized")
-        self._submit(strategy, (sized,))
+        self._submit(strategy, (sized,), risk)
 
-    def _submit(self, strategy: Strategy, legs: Sequence[OrderIntent]) -> None:
+    def _submit(
+        self, strategy: Strategy, legs: Sequence[OrderIntent], risk: RiskState | None = None
+    ) -> None:
         """Send every leg, or none if any is stale or rejected by risk."""
         state, limits, now = self.state, self.config.limits, self.state.now_ns
         if any(state.book_stale(leg.token) for leg in legs):
             self.counters.stale_skips += 1
             return
-        risk: RiskState = state.risk_state()
-        if len(legs) > 1:  # sum open orders and positions once; each leg then adds O(1)
-            risk = replace(risk, summary=summarize(risk))
+        if risk is None:
+            risk = state.risk_state()
+            if len(legs) > 1:  # sum open orders and positions once; each leg then adds O(1)
+                risk = replace(risk, summary=summarize(risk))
         orders: list[Order] = []
         for leg in legs:
             decision = check(leg, risk, limits, now)

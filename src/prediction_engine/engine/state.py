@@ -202,8 +202,12 @@ class EngineState:
         return seen is None or self.now_ns - seen > self.stale.limit_ns(feed)
 
     def book_stale(self, token: TokenId) -> bool:
-        """Whether the token's book is unsynced, its feed silent, or (optionally) too old."""
-        if self.books.book(token) is None or self.feed_stale("polymarket"):
+        """Whether the token's book is unsynced, its venue's feed silent, or (optionally) too
+        old."""
+        market = self.market_of.get(token)
+        if market is None or self.books.book(token) is None:
+            return True
+        if self.feed_stale(market.venue.value):
             return True
         max_age = self.stale.book_max_age_s
         seen = self.book_seen_ns.get(token, 0)
