@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -37,16 +38,13 @@ __all__ = ["RawHooks", "TradingRuntime"]
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
 class RawHooks:
     """Optional raw-frame hooks per channel (the recorder)."""
 
-    def __init__(
-        self,
-        market: RawFrameHook | None = None,
-        binance: RawFrameHook | None = None,
-        rtds: RawFrameHook | None = None,
-    ) -> None:
-        self.market, self.binance, self.rtds = market, binance, rtds
+    market: RawFrameHook | None = None
+    binance: RawFrameHook | None = None
+    rtds: RawFrameHook | None = None
 
 
 class _Tee:
