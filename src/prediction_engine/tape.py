@@ -30,6 +30,7 @@ import msgspec
 
 __all__ = [
     "BINANCE_TRADE",
+    "PENGINE_MARKET",
     "POLYMARKET_MARKET",
     "RTDS_CRYPTO",
     "TAPE_VERSION",
@@ -44,6 +45,8 @@ TAPE_VERSION: Final = 1
 POLYMARKET_MARKET: Final = "polymarket.market"
 BINANCE_TRADE: Final = "binance.trade"
 RTDS_CRYPTO: Final = "rtds.crypto_prices"
+PENGINE_MARKET: Final = "pengine.market"
+"""Market metadata as we knew it when we recorded (raw = ``msgspec.json.encode(Market)``)."""
 
 
 class TapeError(ValueError):

@@ -22,10 +22,14 @@ def _register() -> None:
     # Sub-command modules register themselves on import; imported here to keep start-up lazy
     # in one place.
     from prediction_engine.cli import (  # noqa: F401
+        backtest,
+        data,
         decode,
         demo,
         fee,
         markets,
+        record,
+        report,
         sim,
         strategies,
         trade,

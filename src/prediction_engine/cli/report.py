@@ -1,0 +1,3 @@
+"""`pengine report`: being written for issue 5."""
+
+from __future__ import annotations
