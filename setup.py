@@ -1,6 +1,7 @@
-"""Build hook: compile the order book with mypyc for speed (same source, pure-Python fallback).
+"""Build hook: compile the hot paths with mypyc for speed (same source, pure-Python fallback).
 
-Set ``PENGINE_PURE_PYTHON=1`` to skip compilation (e.g. to debug the book in Python).
+The order book and its sync, micro-unit numbers, the Polymarket parser and the engine loop.
+Set ``PENGINE_PURE_PYTHON=1`` to skip compilation (e.g. to debug them in Python).
 """
 
 import os
@@ -17,6 +18,7 @@ if os.environ.get("PENGINE_PURE_PYTHON") != "1":
             "src/prediction_engine/core/book_sync.py",
             "src/prediction_engine/core/numbers.py",
             "src/prediction_engine/venues/polymarket/parse.py",
+            "src/prediction_engine/engine/loop.py",
         ],
         opt_level="3",
     )

@@ -1,6 +1,8 @@
 """The engine: one owner of all state, fed by one inbox, deciding through pure strategies.
 
-Each batch of messages (what was waiting in the inbox) goes through three steps:
+Each batch of messages goes through three steps. Live, a batch is one venue frame's events
+(what was waiting in the inbox, split by :func:`~.messages.frames`); a backtest hands the same
+frames from the event store:
 
 1. **Reduce** every message into :class:`~.state.EngineState`: books, markets, reference
    prices and strikes, order reports and fills, the clock, staleness.
@@ -23,8 +25,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-import msgspec
-
 from prediction_engine.core.commands import CancelOrder, ExecutionReport, SubmitOrder
 from prediction_engine.core.events import (
     BookDelta,
@@ -37,7 +37,7 @@ from prediction_engine.core.events import (
     TopOfBook,
     Trade,
 )
-from prediction_engine.core.ids import ConditionId, TokenId, Venue
+from prediction_engine.core.ids import ConditionId, TokenId
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import (
@@ -48,6 +48,7 @@ from prediction_engine.core.orders import (
     apply,
 )
 from prediction_engine.engine.clock import Clock
+from prediction_engine.engine.config import EngineConfig
 from prediction_engine.engine.decide import size_signal
 from prediction_engine.engine.messages import (
     AddMarkets,
@@ -57,20 +58,20 @@ from prediction_engine.engine.messages import (
     Message,
     Stop,
     TimerTick,
+    frames,
 )
 from prediction_engine.engine.routing import Routes
-from prediction_engine.engine.state import EngineState, EngineView, StaleLimits, market_from_listing
+from prediction_engine.engine.state import EngineState, EngineView, market_from_listing
 from prediction_engine.engine.telemetry import (
     FillRecord,
     LatencyRecord,
     OrderRecord,
     SignalRecord,
-    Telemetry,
+    TelemetrySink,
 )
 from prediction_engine.execution.base import ExecutionClient
 from prediction_engine.risk import (
     Rejected,
-    RiskLimits,
     RiskState,
     check,
     halt_reason,
@@ -78,7 +79,7 @@ from prediction_engine.risk import (
     with_order,
 )
 from prediction_engine.strategy.base import Basket, CancelOrders, Intent, Strategy, Subscriptions
-from prediction_engine.strategy.sizing import DEFAULT_KELLY_MULTIPLIER, Signal
+from prediction_engine.strategy.sizing import Signal
 
 __all__ = ["Engine", "EngineConfig", "EngineCounters", "SubscriptionListener"]
 
@@ -89,18 +90,6 @@ _BOOK = (BookDelta, BookSnapshot, TickSizeChanged)
 
 SubscriptionListener = Callable[[Subscriptions, Subscriptions], None]
 """``listener(added, removed)``: the aggregate subscriptions changed (the runner (un)subscribes)."""
-
-
-class EngineConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How the engine trades: money, limits, sizing and staleness."""
-
-    starting_cash: int = 1_000 * ONE
-    limits: RiskLimits = RiskLimits()
-    kelly_multiplier: float = DEFAULT_KELLY_MULTIPLIER
-    stale: StaleLimits = StaleLimits()
-    strike_venue: Venue | None = None
-    """Only reference prices from this venue set Up/Down strikes (any venue when ``None``)."""
-    cancel_on_stale: bool = True
 
 
 @dataclass
@@ -131,7 +120,7 @@ class Engine:
         clock: Clock,
         config: EngineConfig | None = None,
         *,
-        telemetry: Telemetry | None = None,
+        telemetry: TelemetrySink | None = None,
         on_subscriptions: SubscriptionListener | None = None,
     ) -> None:
         self.config = config or EngineConfig()
@@ -194,7 +183,8 @@ class Engine:
             timer = group.create_task(self._tick(inbox, timer_interval_s), name="engine-timer")
             try:
                 while not self._stopped:
-                    self.handle(await inbox.get_batch())
+                    for frame in frames(await inbox.get_batch()):
+                        self.handle(frame)
             finally:
                 timer.cancel()
 
@@ -203,24 +193,44 @@ class Engine:
             await asyncio.sleep(interval_s)
             await inbox.put(TimerTick(self._clock.now_ns()))
 
-    def handle(self, messages: Iterable[Message]) -> None:
+    def handle(self, messages: Sequence[Message]) -> None:
         """Reduce, evaluate and decide one batch; then reduce the execution reports it caused."""
-        self.counters.batches += 1
+        counters = self.counters
+        counters.batches += 1
+        counters.messages += len(messages)
         self._first_recv = self._first_command_ns = 0
         self._first_order = None
         start_ns = self._clock.now_ns()
+        state = self.state
+        books, touched, execution = state.books, self._touched, self.execution
+        feed_seen, book_seen = state.feed_seen_ns, state.book_seen_ns
         for message in messages:
-            self.counters.messages += 1
-            self._reduce(message)
-        self._drain_reports()
-        self.state.instruments.forget()
-        if self._touched or self._routed:
+            # Book events are most of any feed: reduced inline (the rest in _reduce).
+            if isinstance(message, _BOOK):
+                book_event = message
+                recv = book_event.ts_recv
+                state.now_ns = max(state.now_ns, recv)
+                feed_seen[book_event.venue] = recv  # a StrEnum: the same key as its value
+                book_seen[book_event.token] = recv
+                if not self._first_recv:
+                    self._first_recv = recv
+                books.apply(book_event)
+                touched[book_event.token] = book_event
+                if execution is not None:
+                    execution.on_market_event(book_event)
+            else:
+                self._reduce(message)
+        if self._reports:
+            self._drain_reports()
+        state.instruments.forget()
+        if touched or self._routed:
             intents = self._evaluate()
             evaluated_ns = self._clock.now_ns()
             if intents:
                 self._decide(intents)
                 self._latency(start_ns, evaluated_ns)
-            self._drain_reports()
+            if self._reports:
+                self._drain_reports()
 
     # -- reduce ----------------------------------------------------------------------------
 
@@ -263,7 +273,7 @@ class Engine:
 
     def _seen(self, event: BookDelta | BookSnapshot | TickSizeChanged | Trade | TopOfBook) -> None:
         state = self.state
-        state.feed_seen_ns[event.venue.value] = event.ts_recv
+        state.feed_seen_ns[event.venue] = event.ts_recv
         state.book_seen_ns[event.token] = event.ts_recv
         if not self._first_recv:
             self._first_recv = event.ts_recv
@@ -274,7 +284,7 @@ class Engine:
         symbol = price.symbol.lower()
         state.references[symbol] = price
         state.symbol_feed[symbol] = price.venue.value
-        state.feed_seen_ns[price.venue.value] = price.ts_recv
+        state.feed_seen_ns[price.venue] = price.ts_recv
         strike_venue = self.config.strike_venue
         if strike_venue is None or price.venue is strike_venue:
             previous = state.strike_references.get(symbol)
@@ -358,14 +368,18 @@ class Engine:
         view = self.view
         intents: list[tuple[Strategy, Intent]] = []
         by_token = self.routes.by_token
+        evaluations = 0
         for token, event in self._touched.items():
             for strategy in by_token.get(token, ()):
-                self.counters.evaluations += 1
-                intents.extend((strategy, i) for i in strategy.on_event(event, view))
+                evaluations += 1
+                for intent in strategy.on_event(event, view):
+                    intents.append((strategy, intent))
         for event, strategies in self._routed:
             for strategy in strategies:
-                self.counters.evaluations += 1
-                intents.extend((strategy, i) for i in strategy.on_event(event, view))
+                evaluations += 1
+                for intent in strategy.on_event(event, view):
+                    intents.append((strategy, intent))
+        self.counters.evaluations += evaluations
         self._touched.clear()
         self._routed.clear()
         return intents

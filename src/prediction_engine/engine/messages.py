@@ -20,6 +20,7 @@ __all__ = [
     "Message",
     "Stop",
     "TimerTick",
+    "frames",
 ]
 
 
@@ -85,3 +86,26 @@ class Inbox:
         while len(batch) < limit and not queue.empty():
             batch.append(queue.get_nowait())
         return batch
+
+
+def frames(batch: Sequence[Message]) -> list[Sequence[Message]]:
+    """Split a batch where the receive time of its market events changes.
+
+    Every event parsed from one venue frame carries that frame's ``ts_recv``, so each part is
+    one frame (with whatever non-event messages arrived between frames). The engine evaluates
+    its strategies once per frame, live and in a backtest alike, so a replay of a recording
+    sees the same states the live engine saw, however the live inbox happened to batch them.
+    """
+    parts: list[Sequence[Message]] = []
+    start = 0
+    current: int | None = None
+    for index, message in enumerate(batch):
+        recv: int | None = getattr(message, "ts_recv", None)
+        if recv is None:
+            continue
+        if current is not None and recv != current:
+            parts.append(batch[start:index])
+            start = index
+        current = recv
+    parts.append(batch[start:])
+    return parts

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal, Protocol, TextIO
 
 import msgspec
 
@@ -38,6 +38,7 @@ __all__ = [
     "Record",
     "SignalRecord",
     "Telemetry",
+    "TelemetrySink",
     "market_dir_name",
 ]
 
@@ -111,6 +112,30 @@ class LatencyRecord(msgspec.Struct, frozen=True, gc=False):
 
 
 Record = SignalRecord | OrderRecord | FillRecord | LatencyRecord
+
+
+class TelemetrySink(Protocol):
+    """What the engine reports to: :class:`Telemetry` (files) or a backtest's run recorder."""
+
+    def signal(self, record: SignalRecord) -> None:
+        """A signal and what became of it."""
+        ...
+
+    def order(self, record: OrderRecord) -> None:
+        """One state of one order (or a risk rejection)."""
+        ...
+
+    def fill(self, record: FillRecord) -> None:
+        """One execution."""
+        ...
+
+    def latency(self, record: LatencyRecord) -> None:
+        """Where the time went for one frame that led to an order."""
+        ...
+
+    def market_info(self, market: Market, extra: Mapping[str, str] | None = None) -> None:
+        """A market the strategies trade became known."""
+        ...
 
 _HEADERS: dict[str, tuple[str, ...]] = {
     "signals.csv": ("ts_ns", "time_utc", "strategy", "market", "token", "side", "edge",

@@ -1,0 +1,1 @@
+"""Backtests: the event store replayed through the production engine on a replay clock."""
