@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ __all__ = ["BacktestOptions", "BacktestOutcome", "run_backtest"]
 
 RUN_VERSION = 1
 _PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
+_SHORT_RUN_S = 2 * 86_400
+"""Runs shorter than this measure Sharpe and Sortino on 1-minute returns, longer ones hourly."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class BacktestOutcome:
     counters: dict[str, int]
     final_equity: int
     summary: dict[str, Any] | None
+    replay_s: float
+    """Wall time of the replay alone (not written anywhere: runs stay byte-identical)."""
 
 
 def _with_progress(
@@ -77,7 +82,9 @@ def run_backtest(
     frames = source.frames()
     if on_progress is not None:
         frames = _with_progress(frames, source.first_ns, source.last_ns, on_progress)
+    started = time.perf_counter()
     backtest.run(frames)
+    replay_s = time.perf_counter() - started
     engine = backtest.engine
     counters = dataclasses.asdict(engine.counters)
     recorder = backtest.recorder
@@ -110,7 +117,9 @@ def run_backtest(
         if options.report:
             from prediction_engine.report import render_run
 
-            summary = msgspec.to_builtins(render_run(options.out))
+            span_s = (backtest.now - source.first_ns) / 1e9
+            period = 60 if span_s < _SHORT_RUN_S else 3600
+            summary = render_run(options.out, period_s=period).as_dict()
     return BacktestOutcome(
         out=options.out,
         frames=backtest.frames,
@@ -119,4 +128,5 @@ def run_backtest(
         counters=counters,
         final_equity=final_equity,
         summary=summary,
+        replay_s=replay_s,
     )

@@ -14,12 +14,21 @@ from rich.live import Live
 from rich.table import Table
 
 from prediction_engine.cli import app
-from prediction_engine.cli.common import fail, load_settings, nonnegative_decimal
+from prediction_engine.cli.common import (
+    CashOption,
+    KellyOption,
+    MaxExposureOption,
+    MaxLossOption,
+    MaxPositionOption,
+    ParamOption,
+    StrategyOption,
+    engine_config,
+    fail,
+    load_settings,
+)
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.updown import UPDOWN_ASSETS, UPDOWN_INTERVALS
-from prediction_engine.engine.loop import EngineConfig
-from prediction_engine.risk.limits import RiskLimits
 from prediction_engine.strategy.registry import StrategyError
 from prediction_engine.trading.paper import PaperOptions, run_paper
 from prediction_engine.trading.status import TradingStatus
@@ -33,53 +42,9 @@ from prediction_engine.trading.updown import (
 from prediction_engine.venues.http import TransportError, VenueRejectedError
 from prediction_engine.venues.websocket import FeedFailedError
 
-StrategyOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--strategy", "-s",
-        help="Strategy to run (repeat for several): a name from `pengine strategies`, or a "
-        "file written by `pengine new-strategy` (./mine.py).",
-    ),
-]
-ParamOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--param", "-p",
-        help="Override a strategy parameter: [STRATEGY.]KEY=VALUE, e.g. "
-        "arbitrage.min_edge=0.01 (repeatable).",
-    ),
-]
-CashOption = Annotated[str, typer.Option(help="Starting paper cash in USD.")]
-MaxPositionOption = Annotated[str, typer.Option(help="Most USD at risk per market.")]
-MaxExposureOption = Annotated[str, typer.Option(help="Most USD at risk in total.")]
-MaxLossOption = Annotated[
-    str, typer.Option(help="Daily loss in USD that engages the kill switch.")
-]
-KellyOption = Annotated[
-    float, typer.Option(help="Fraction of full Kelly to bet (0.5 = half Kelly).", min=0, max=1)
-]
 DurationOption = Annotated[
     float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).", min=1)
 ]
-
-
-def _usd(text: str, option: str) -> int:
-    return int(nonnegative_decimal(text, option) * ONE)
-
-
-def _engine_config(  # noqa: PLR0917 - the CLI's money options, passed straight on
-    cash: str, max_position: str, max_exposure: str, max_loss: str, kelly: float,
-    strike_venue: Venue | None = None,
-) -> EngineConfig:
-    limits = RiskLimits(
-        max_position_per_market=_usd(max_position, "--max-position"),
-        max_total_exposure=_usd(max_exposure, "--max-exposure"),
-        max_daily_loss=_usd(max_loss, "--max-daily-loss"),
-    )
-    return EngineConfig(
-        starting_cash=_usd(cash, "--cash"), limits=limits, kelly_multiplier=kelly,
-        strike_venue=strike_venue,
-    )
 
 
 def status_table(status: TradingStatus, title: str) -> Table:
@@ -203,7 +168,7 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         limit=limit,
         duration_s=duration,
         out_dir=out,
-        engine=_engine_config(cash, max_position, max_exposure, max_daily_loss, kelly),
+        engine=engine_config(cash, max_position, max_exposure, max_daily_loss, kelly),
     )
     console = Console()
     console.print(f"[bold]pengine paper[/]: {', '.join(options.strategies) or '?'}; "
@@ -267,7 +232,7 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
     options = UpDownOptions(
         asset=asset, interval=interval, strategies=tuple(strategy or DEFAULT_STRATEGIES),
         params=tuple(param or ()), windows=windows, duration_s=duration, warmup_s=warmup,
-        out_dir=out, engine=_engine_config(cash, max_position, max_exposure, max_daily_loss,
+        out_dir=out, engine=engine_config(cash, max_position, max_exposure, max_daily_loss,
                                            kelly, Venue.POLYMARKET_RTDS),
     )
     console = Console()
