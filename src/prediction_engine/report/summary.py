@@ -1,0 +1,200 @@
+"""The metrics of one run as plain, frozen data: what ``summary.json`` holds and sweeps rank.
+
+Conventions, the same in Python and in JSON:
+
+* money is an exact ``Decimal`` quantized to 6 decimals (a JSON string such as ``"5.900000"``);
+* ratios are floats rounded to 12 significant digits, so the JSON text is stable;
+* a metric that is undefined (no data, a zero denominator) is ``None`` (JSON ``null``); this
+  includes a profit factor without losses, which is infinite: read ``gross_profit`` and
+  ``gross_loss`` to tell an infinite factor (profit, no loss) from an undefined one.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+
+__all__ = [
+    "SUMMARY_VERSION",
+    "CalibrationBin",
+    "ForecastSummary",
+    "MarketSummary",
+    "PositionPnl",
+    "StrategySummary",
+    "Summary",
+    "encode_summary",
+    "headline",
+    "read_summary",
+    "stable",
+]
+
+SUMMARY_VERSION = 1
+
+
+def stable(value: float | None) -> float | None:
+    """Round to 12 significant digits (stable JSON text); non-finite values become ``None``."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.12g}") + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+class PositionPnl(msgspec.Struct, frozen=True, kw_only=True):
+    """PnL of one strategy in one market. ``status``: ``settled``, ``closed`` or ``open``."""
+
+    strategy: str
+    market: str
+    slug: str
+    pnl: Decimal
+    fills: int
+    status: str
+
+
+class StrategySummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Totals of one strategy; ``hit_rate`` over its settled or closed positions."""
+
+    strategy: str
+    pnl: Decimal
+    fills: int
+    volume: Decimal
+    fees: Decimal
+    positions_done: int
+    hit_rate: float | None
+
+
+class MarketSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Totals of one market over all strategies; ``winning_outcome`` once resolved."""
+
+    market: str
+    slug: str
+    pnl: Decimal
+    fills: int
+    volume: Decimal
+    fees: Decimal
+    winning_outcome: str | None
+
+
+class CalibrationBin(msgspec.Struct, frozen=True, kw_only=True):
+    """Forecasts in ``[low, high)`` (the last bin includes 1): mean forecast, observed rate."""
+
+    low: float
+    high: float
+    count: int
+    mean_forecast: float | None
+    observed_frequency: float | None
+
+
+class ForecastSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Brier score and calibration of one strategy's forecasts on resolved markets."""
+
+    strategy: str
+    forecasts: int
+    brier: float
+    bins: tuple[CalibrationBin, ...]
+
+
+class Summary(msgspec.Struct, frozen=True, kw_only=True):
+    """Every metric of a run; see :func:`prediction_engine.report.metrics.summarize`."""
+
+    version: int
+    strategies: tuple[str, ...]
+    starting_cash: Decimal
+    total_pnl: Decimal
+    roi: float | None
+    fills: int
+    volume: Decimal
+    fees: Decimal
+    markets_traded: int
+    markets_resolved: int
+    positions_done: int
+    positions_open: int
+    wins: int
+    hit_rate: float | None
+    gross_profit: Decimal
+    gross_loss: Decimal
+    profit_factor: float | None
+    max_drawdown: Decimal | None
+    max_drawdown_fraction: float | None
+    annualized_return: float | None
+    sharpe: float | None
+    sortino: float | None
+    calmar: float | None
+    return_period_s: int
+    return_periods: int
+    exposure_mean: Decimal | None
+    exposure_max: Decimal | None
+    first_ns: int | None
+    last_ns: int | None
+    by_strategy: tuple[StrategySummary, ...]
+    by_market: tuple[MarketSummary, ...]
+    positions: tuple[PositionPnl, ...]
+    forecasts: tuple[ForecastSummary, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary as nested builtins with sorted keys (``Decimal`` kept exact)."""
+        result: dict[str, object] = msgspec.to_builtins(
+            self, builtin_types=(Decimal,), order="sorted"
+        )
+        return result
+
+
+def encode_summary(summary: Summary) -> bytes:
+    """``summary.json`` bytes: sorted keys, two-space indent, trailing newline."""
+    compact = msgspec.json.encode(summary, order="sorted")
+    return msgspec.json.format(compact, indent=2) + b"\n"
+
+
+def read_summary(path: Path) -> Summary:
+    """Read a ``summary.json`` written by :func:`encode_summary` (a file or its run directory)."""
+    file = path / "summary.json" if path.is_dir() else path
+    return msgspec.json.decode(file.read_bytes(), type=Summary)
+
+
+def _money(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.2f}%"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _profit_factor(summary: Summary) -> str:
+    if summary.profit_factor is not None:
+        return f"{summary.profit_factor:.3f}"
+    return "inf (no losses)" if summary.gross_profit > 0 else "n/a"
+
+
+def _drawdown(summary: Summary) -> str:
+    if summary.max_drawdown is None:
+        return "n/a"
+    return f"{_money(summary.max_drawdown)} ({_percent(summary.max_drawdown_fraction)} of peak)"
+
+
+def headline(summary: Summary) -> list[tuple[str, str]]:
+    """The headline metrics as (label, display text) rows, for the CLI table and the HTML."""
+    rows = [
+        ("Total PnL", _money(summary.total_pnl)),
+        ("ROI", _percent(summary.roi)),
+        ("Starting cash", _money(summary.starting_cash)),
+        ("Fills", f"{summary.fills:,}"),
+        ("Volume", _money(summary.volume)),
+        ("Fees", _money(summary.fees)),
+        ("Hit rate", f"{_percent(summary.hit_rate)} of {summary.positions_done} positions"),
+        ("Profit factor", _profit_factor(summary)),
+        ("Max drawdown", _drawdown(summary)),
+        ("Annualized return", _percent(summary.annualized_return)),
+        ("Sharpe", _ratio(summary.sharpe)),
+        ("Sortino", _ratio(summary.sortino)),
+        ("Calmar", _ratio(summary.calmar)),
+        ("Exposure (mean / max)", f"{_money(summary.exposure_mean)} / "
+                                  f"{_money(summary.exposure_max)}"),
+    ]
+    rows += [(f"Brier ({f.strategy})", f"{f.brier:.4f} over {f.forecasts} forecasts")
+             for f in summary.forecasts]
+    return rows
