@@ -43,8 +43,8 @@ from prediction_engine.core.updown import parse_updown_slug, reference_symbol
 from prediction_engine.engine.clock import OffsetClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
+from prediction_engine.strategy.registry import build_strategies
 from prediction_engine.tape import BINANCE_TRADE, POLYMARKET_MARKET, RTDS_CRYPTO, TapeWriter
-from prediction_engine.trading.paper import build_strategies
 from prediction_engine.trading.runtime import RawHooks, TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of
 from prediction_engine.venues.feed import Frame

@@ -14,7 +14,7 @@ import msgspec
 from prediction_engine.backtest.results import Resolution, money, write_run
 from prediction_engine.backtest.runner import Backtest, BacktestConfig, Frame
 from prediction_engine.backtest.source import ReplaySource
-from prediction_engine.trading.paper import build_strategies
+from prediction_engine.strategy.registry import build_strategies
 
 __all__ = ["BacktestOptions", "BacktestOutcome", "run_backtest"]
 

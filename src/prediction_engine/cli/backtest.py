@@ -273,7 +273,7 @@ def sweep(  # noqa: PLR0917 - typer maps each parameter to an option
 
 def _check(base: BacktestOptions, combos: list[tuple[str, ...]]) -> int:
     """Fail on bad names or parameters now, not once per process; return the combinations."""
-    from prediction_engine.trading.paper import build_strategies
+    from prediction_engine.strategy.registry import build_strategies
 
     for combo in combos:
         build_strategies(base.strategies, (*base.params, *combo))

@@ -145,6 +145,11 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
     out: Annotated[Path, typer.Option(help="Directory for telemetry and the summary.")] = Path(
         "pengine-paper"
     ),
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Also record the session here (tapes and event store), for "
+                     "`pengine backtest --data RECORD`."),
+    ] = None,
     cash: CashOption = "1000",
     max_position: MaxPositionOption = "100",
     max_exposure: MaxExposureOption = "500",
@@ -169,6 +174,7 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         duration_s=duration,
         out_dir=out,
         engine=engine_config(cash, max_position, max_exposure, max_daily_loss, kelly),
+        record=record,
     )
     console = Console()
     console.print(f"[bold]pengine paper[/]: {', '.join(options.strategies) or '?'}; "

@@ -15,7 +15,7 @@ import hashlib
 import importlib.util
 import sys
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any, Protocol, cast
@@ -32,6 +32,7 @@ __all__ = [
     "ParamInfo",
     "StrategyError",
     "StrategyFactory",
+    "build_strategies",
     "create",
     "describe",
     "load_strategy_file",
@@ -275,3 +276,40 @@ def load_strategy_file(path: str | Path, class_name: str | None = None) -> Strat
         raise StrategyError(f"strategy file {path} not found")
     module = _import(path.resolve())
     return _check(path, _pick(path, module, class_name))
+
+
+def build_strategies(names: Sequence[str], params: Sequence[str]) -> list[Strategy]:
+    """Create ``names`` with ``params`` (``[strategy.]key=value``) applied.
+
+    ``strategy`` is a chosen name, a strategy file's stem (``dip_buyer`` for
+    ``./dip_buyer.py``) or its class's registry name. A key without a strategy applies to every
+    chosen strategy that has such a parameter (and must fit at least one). Raises
+    :class:`StrategyError` with what to fix.
+    """
+    if not names:
+        raise StrategyError("choose at least one strategy (see `pengine strategies`)")
+    ids = _ids(names)
+    aliases: dict[str, int] = {}
+    for i, name in enumerate(names):
+        for alias in (name, ids[i], resolve(name).name):
+            aliases.setdefault(alias, i)
+    overrides: list[dict[str, str]] = [{} for _ in names]
+    for text in params:
+        target, key, value = parse_param(text)
+        if target:
+            if target not in aliases:
+                chosen = ", ".join(ids)
+                raise StrategyError(f"--param {text!r} names {target!r}; chosen: {chosen}")
+            overrides[aliases[target]][key] = value
+            continue
+        fits = [i for i, n in enumerate(names) if any(p.name == key for p in describe(n))]
+        if not fits:
+            raise StrategyError(f"--param {text!r}: no chosen strategy has a parameter {key!r}")
+        for i in fits:
+            overrides[i][key] = value
+    return [create(name, overrides[i], id=ids[i]) for i, name in enumerate(names)]
+
+
+def _ids(names: Sequence[str]) -> list[str]:
+    base = [Path(n.split(":")[0]).stem if n.endswith(".py") or ".py:" in n else n for n in names]
+    return [b if base.count(b) == 1 else f"{b}-{i + 1}" for i, b in enumerate(base)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,14 +23,8 @@ from prediction_engine.config import Config
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock, LiveClock
 from prediction_engine.engine.loop import EngineConfig
-from prediction_engine.strategy.base import Strategy
-from prediction_engine.strategy.registry import (
-    StrategyError,
-    create,
-    describe,
-    parse_param,
-    resolve,
-)
+from prediction_engine.record.recorder import Recorder
+from prediction_engine.strategy.registry import StrategyError, build_strategies
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of, summary_json
 from prediction_engine.venues.polymarket.catalog import Catalog, CatalogStore, refresh_catalog
@@ -50,43 +44,9 @@ class PaperOptions:
     duration_s: float | None = None
     out_dir: Path = Path("pengine-paper")
     engine: EngineConfig = field(default_factory=EngineConfig)
-
-
-def build_strategies(names: Sequence[str], params: Sequence[str]) -> list[Strategy]:
-    """Create ``names`` with ``params`` (``[strategy.]key=value``) applied.
-
-    ``strategy`` is a chosen name, a strategy file's stem (``dip_buyer`` for
-    ``./dip_buyer.py``) or its class's registry name. A key without a strategy applies to every
-    chosen strategy that has such a parameter (and must fit at least one). Raises
-    :class:`StrategyError` with what to fix.
-    """
-    if not names:
-        raise StrategyError("choose at least one strategy (see `pengine strategies`)")
-    ids = _ids(names)
-    aliases: dict[str, int] = {}
-    for i, name in enumerate(names):
-        for alias in (name, ids[i], resolve(name).name):
-            aliases.setdefault(alias, i)
-    overrides: list[dict[str, str]] = [{} for _ in names]
-    for text in params:
-        target, key, value = parse_param(text)
-        if target:
-            if target not in aliases:
-                chosen = ", ".join(ids)
-                raise StrategyError(f"--param {text!r} names {target!r}; chosen: {chosen}")
-            overrides[aliases[target]][key] = value
-            continue
-        fits = [i for i, n in enumerate(names) if any(p.name == key for p in describe(n))]
-        if not fits:
-            raise StrategyError(f"--param {text!r}: no chosen strategy has a parameter {key!r}")
-        for i in fits:
-            overrides[i][key] = value
-    return [create(name, overrides[i], id=ids[i]) for i, name in enumerate(names)]
-
-
-def _ids(names: Sequence[str]) -> list[str]:
-    base = [Path(n.split(":")[0]).stem if n.endswith(".py") or ".py:" in n else n for n in names]
-    return [b if base.count(b) == 1 else f"{b}-{i + 1}" for i, b in enumerate(base)]
+    record: Path | None = None
+    """Also record the session (tapes and event store, as `pengine record` does) here, so
+    `pengine backtest --data RECORD` can replay it."""
 
 
 def pick_markets(catalog: Catalog, query: str | None, limit: int) -> list[Market]:
@@ -125,9 +85,13 @@ async def run_paper(
         markets = pick_markets(catalog, options.markets, options.limit)
         if not markets:
             raise StrategyError(f"no open market matches {options.markets!r}")
+        recorder = None
+        if options.record is not None:
+            recorder = Recorder(options.record, clock=clock, source="pengine paper")
+            recorder.add_markets(markets)
         runtime = TradingRuntime(
             config, strategies, http=http, clock=clock, engine_config=options.engine,
-            telemetry_dir=out / "telemetry",
+            telemetry_dir=out / "telemetry", hooks=None if recorder is None else recorder.hooks(),
         )
         runtime.add_markets(markets)
         if not runtime.engine.subscriptions:
@@ -137,6 +101,8 @@ async def run_paper(
             await runtime.run(stop)
         finally:
             ticker.cancel()
+            if recorder is not None:
+                recorder.close()
     final = status_of(runtime, time.monotonic() - started)
     (out / "summary.json").write_text(json.dumps(summary_json(final), indent=2) + "\n")
     return final

@@ -39,7 +39,7 @@ from prediction_engine.core.updown import (
 from prediction_engine.engine.clock import Clock, LiveClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.engine.messages import AddMarkets, CancelMarketOrders
-from prediction_engine.trading.paper import build_strategies
+from prediction_engine.strategy.registry import build_strategies
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of, summary_json
 from prediction_engine.venues.polymarket.catalog import UpDownMatch, find_updown
