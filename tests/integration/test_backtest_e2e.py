@@ -56,7 +56,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     first, second = base / "run-a", base / "run-b"
     for out, seed in ((first, "1"), (second, "2")):
         _pengine("backtest", *strategies, "--data", str(store), "--out", str(out),
-                 "--max-daily-loss", "1000", hash_seed=seed)
+                 "--max-daily-loss", "1000", "--max-position", "1000", "--max-exposure", "5000",
+                 hash_seed=seed)
     return first, second
 
 
