@@ -22,6 +22,7 @@ from prediction_engine.core.orders import (
 )
 from prediction_engine.execution import paper as paper_module
 from prediction_engine.execution.paper import PaperExecution
+from prediction_engine.execution.queue import QueueModel
 
 MARKET = ConditionId("0x" + "ab" * 32)
 TOKEN = TokenId("123")
@@ -44,11 +45,14 @@ def sh(shares: float | str) -> int:
 class Harness:
     """The engine's book of TOKEN plus a paper client reporting into a list."""
 
-    def __init__(self, fees: FeeSchedule | None = RATE) -> None:
+    def __init__(self, fees: FeeSchedule | None = RATE, queue: QueueModel | None = None) -> None:
         self.book = OrderBook()
         self.reports: list[ExecutionReport] = []
         self.paper = PaperExecution(
-            lambda t: self.book if t == TOKEN else None, lambda t: fees, self.reports.append
+            lambda t: self.book if t == TOKEN else None,
+            lambda t: fees,
+            self.reports.append,
+            queue=queue,
         )
         self._n = 0
 
@@ -279,8 +283,10 @@ def test_fill_sizes_round_down_to_the_venue_size_step() -> None:
     assert summary(v.submit(BUY, "0.50", 1, TIF.FAK, cid="b")) == [(E.CANCELLED, 0, None, None)]
 
 
-def test_trade_through_fills_resting_orders_and_a_trade_at_our_price_does_not() -> None:
-    v = Harness()
+def test_trade_through_fills_resting_orders_and_back_kind_never_fills_at_our_price() -> None:
+    # Before queue modelling every resting order was at the back of its queue; that rule
+    # lives on as QueueModel(kind="back"), which this test now asks for by name.
+    v = Harness(queue=QueueModel(kind="back"))
     v.snapshot(bids=[("0.44", 10)], asks=[("0.50", 10)])
     v.submit(BUY, "0.45", 10, cid="old")
     v.submit(BUY, "0.46", 5, cid="new")
@@ -299,7 +305,29 @@ def test_trade_through_fills_resting_orders_and_a_trade_at_our_price_does_not() 
     assert v.paper.resting == {}
 
 
-def test_trade_through_a_resting_sell(venue: Harness) -> None:
+def test_trade_at_our_price_fills_an_order_with_nothing_displayed_ahead() -> None:
+    # The default queue model: old rests at 0.45 where nothing is displayed, so nothing is
+    # ahead of it and a trade at 0.45 fills it (the "back" test above shows the old rule).
+    v = Harness()
+    v.snapshot(bids=[("0.44", 10)], asks=[("0.50", 10)])
+    v.submit(BUY, "0.45", 10, cid="old")
+    v.submit(BUY, "0.46", 5, cid="new")
+    start = len(v.reports)
+    v.trade(SELL, "0.45", 20)  # new is through: 5; old takes min(10, 20 - 5 - ahead 0) = 10
+    assert [(r.client_id, r.event.fill_size) for r in v.reports[start:]] == [
+        ("new", sh(5)),
+        ("old", sh(10)),
+    ]
+    assert v.paper.resting == {}
+
+
+def test_trade_through_a_resting_sell() -> None:
+    # The old rule (kind="back"): a buy at our ask does not fill us, one above it does.
+    # With the default model the first trade would fill: nothing is displayed at 0.49.
+    venue = Harness(queue=QueueModel(kind="back"))  # the `venue` fixture's book:
+    venue.snapshot(
+        bids=[("0.48", 5), ("0.47", 4), ("0.46", 100)], asks=[("0.50", 10), ("0.52", 20)]
+    )
     venue.submit(SELL, "0.49", 5)
     venue.trade(BUY, "0.49", 5)
     assert venue.paper.resting["c1"].filled == 0

@@ -1,5 +1,8 @@
 """Paper execution: our orders matched against the engine's live books, Polymarket's rules.
 
+The same client serves live paper trading and (wrapped with latency) the backtester, so both
+give the same fills for the same events.
+
 Submission (reports stamped with the command's ``ts_ns``):
 
 * No valid book for the token, a price off the book's tick grid, a GTD order already expired,
@@ -16,21 +19,61 @@ ours), fee ``fill_fee(size, level_price, schedule, taker=True)``. Fill sizes are
 micro-shares; where a level's available size is not a multiple of the venue's 0.01-share step
 (:data:`SIZE_STEP`) the fill is rounded down to one, and a fill is never 0.
 
-Liquidity consumption: displayed size we took is remembered per (token, level side, price) so
+Liquidity consumption (:mod:`~prediction_engine.execution.liquidity`): displayed size we took
+(taker fills and crossing fills, (a) below) is remembered per (token, level side, price) so
 the same size never fills twice; available = displayed - consumed. A delta shrinking a level
 is assumed to contain our consumption (someone took or pulled it) and releases that much; a
 growing level keeps it; a level set to 0, a snapshot or a tick-size change forgets it.
 
 Resting orders fill as makers at OUR price, fee ``fill_fee(..., taker=False)`` (0 on
 Polymarket), when (a) after a book update of the token the opposite side crosses them (only
-unconsumed displayed size at prices through our limit), or (b) a public trade prints strictly
+unconsumed displayed size at prices through our limit), (b) a public trade prints strictly
 through our price (a SELL-aggressor trade below our bid, a BUY-aggressor trade above our ask),
-for ``min(trade size, remaining)``. A trade exactly at our price does not fill us: we assume
-the back of the queue (queue-position modelling is a later issue). Resting orders are served
-best price first, then oldest first; our own orders never match each other. Maker fill reports
-are stamped with the event's ``ts_recv``. Not modelled: queue position, minimum order size,
-the venue's one-minute GTD expiry threshold, latency; trades are not linked to book changes,
-so a seller who trades through our bid and then rests across it can fill us twice.
+for ``min(trade size, remaining)``, or (c) a public trade prints exactly at our price against
+our side and is larger than the queue ahead of us, for ``min(trade size - ahead, remaining)``.
+Our orders share one trade's size, best price first, then oldest first: each takes from what
+the ones before it left. Our own orders never match each other. Maker fill reports are stamped
+with the event's ``ts_recv``.
+
+Queue position (``PaperExecution(..., queue=QueueModel(kind, power, pair_window_ns))``, see
+:class:`~prediction_engine.execution.queue.QueueModel`; default kind ``"power"``, power 2):
+
+* An order that starts resting at price p (GTC/GTD after its taker part) has ahead of it the
+  displayed size at p on its side less what we consumed there (our order is not displayed);
+  with kind ``"front"``, nothing.
+* A trade at p against our side eats the queue ahead first (never below 0); the rest is (c).
+* A decrease at p that trades do not explain is a cancel: the queue ahead shrinks by
+  ``decrease * P``, ``P = f(ahead) / (f(ahead) + f(behind))``, ``behind = displayed - ahead``,
+  ``f(x) = x ** power`` (``"power"``) or ``P = 0`` (``"risk_averse"``), and at least by what
+  ``behind`` cannot hold. The expected value, in integers rounded down: no random numbers, so
+  runs are byte-reproducible. An increase joins behind us. Ahead never exceeds displayed.
+* A snapshot sets each of our levels to its size there, as a delta would; a tick-size change
+  leaves queues alone until the snapshot after it. After a trade through p, the deletion of
+  level p that follows empties the queue.
+* ``"back"`` keeps no queue: a trade at our price never fills us (the rule before queues).
+
+Trades and the book changes they cause: a trade's own decrease must not count as a cancel
+too. Print and decrease may come in either order (what our simulator and the real captures
+send is in :mod:`~prediction_engine.execution.queue`), so both are handled, per (token,
+side, p) where one of our orders rests when the trade prints:
+
+* trade first: its size is credited there; later decreases there are explained by the credit
+  first, and only the rest is a cancel;
+* decrease first: it is taken as a cancel at once and remembered as pending; a trade there
+  matches it, gives back the queue the cancel took, then eats the queue as a trade.
+
+Both orders give the same queue and the same fills. Credit and pending decreases lapse when
+the other event comes more than ``pair_window_ns`` (venue time, default 100 ms) later. Too
+short a window counts a trade twice (optimistic); too long a window takes a genuine cancel
+and a trade after it for one trade (pessimistic: the trade meets the queue as it was before
+the cancel, and its own decrease then counts as the cancel).
+
+Not modelled: minimum order size, the venue's one-minute GTD expiry threshold, latency (the
+backtester adds it around this client). A print is taken as volume at its price (a print that
+sums several levels overstates the last one); prints are not mirrored to the complement token
+(in the simulator a print on YES shrinks NO's mirrored level with no NO print: a cancel to a NO
+order); trades are not linked to book changes across prices, so a seller who trades through
+our bid and then rests across it can fill us twice.
 
 GTD orders expire in :meth:`PaperExecution.on_time` once ``expire_ns <= now_ns``. A cancel of
 a resting order reports CANCELLED; a cancel of an unknown or closed order reports nothing
@@ -40,9 +83,8 @@ a resting order reports CANCELLED; a cancel of an unknown or closed order report
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import msgspec
 
@@ -59,7 +101,6 @@ from prediction_engine.core.events import (
 from prediction_engine.core.fees import fill_fee
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.markets import FeeSchedule
-from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import (
     Order,
     OrderEvent,
@@ -71,11 +112,17 @@ from prediction_engine.core.orders import (
 )
 from prediction_engine.core.portfolio import Fill
 from prediction_engine.execution.base import ReportSink
+from prediction_engine.execution.liquidity import (
+    SIZE_STEP,
+    Consumption,
+    crossing_levels,
+    lot,
+    opposite,
+)
+from prediction_engine.execution.queue import QueueModel, Queues
+from prediction_engine.execution.resting import RestingOrders
 
-__all__ = ["SIZE_STEP", "PaperCounters", "PaperExecution"]
-
-SIZE_STEP = 10_000
-"""The venue's size step in micro-shares (0.01 share)."""
+__all__ = ["SIZE_STEP", "PaperCounters", "PaperExecution", "QueueModel"]
 
 NO_BOOK = "no book for token"
 OFF_TICK = "order price breaks minimum tick size rule"
@@ -105,41 +152,6 @@ class PaperCounters:
     cancel_unknown: int = 0
 
 
-@dataclass(slots=True)
-class _Consumed:
-    consumed: int
-    displayed: int
-
-
-def _opposite(side: Side) -> Side:
-    return Side.SELL if side is Side.BUY else Side.BUY
-
-
-def _lot(available: int, wanted: int) -> int:
-    """Return how much of ``wanted`` a level with ``available`` gives, in whole size steps."""
-    if wanted <= available:
-        return wanted
-    available = max(available, 0)
-    return available - available % SIZE_STEP
-
-
-def _crossing_levels(book: OrderBook, side: Side, limit: int) -> Iterator[tuple[int, int]]:
-    """Yield the opposite levels ``(price, size)`` an order of ``side`` at ``limit`` reaches."""
-    tick = book.tick_size
-    if side is Side.BUY:
-        price = book.best_ask
-        while price is not None and price <= limit and price < ONE:
-            if size := book.ask_size(price):
-                yield price, size
-            price += tick
-    else:
-        price = book.best_bid
-        while price is not None and price >= limit and price > 0:
-            if size := book.bid_size(price):
-                yield price, size
-            price -= tick
-
-
 class PaperExecution:
     """Simulated execution client (see the module docstring for the matching rules)."""
 
@@ -150,6 +162,7 @@ class PaperExecution:
         report: ReportSink,
         *,
         id_prefix: str = "paper",
+        queue: QueueModel | None = None,
     ) -> None:
         self._books = books
         self._fees = fees
@@ -157,20 +170,26 @@ class PaperExecution:
         self._prefix = id_prefix
         self._next = 0
         self.counters = PaperCounters()
-        self._orders: dict[str, Order] = {}
-        self._by_token: dict[TokenId, dict[str, None]] = {}
+        self._resting = RestingOrders()
         self._expiries: list[tuple[int, int, str]] = []
-        self._consumed: dict[TokenId, dict[tuple[Side, int], _Consumed]] = {}
+        self._consumed = Consumption()
+        self._queues = Queues(queue or QueueModel())
 
     @property
     def resting(self) -> Mapping[str, Order]:
         """Resting (open GTC/GTD) orders by client id: a read-only live view."""
-        return MappingProxyType(self._orders)
+        return self._resting.view
 
     def consumed(self, token: TokenId, level_side: Side, price: int) -> int:
         """Return the displayed size we consumed at a level (``level_side`` BUY is a bid)."""
-        record = self._consumed.get(token, {}).get((level_side, price))
-        return record.consumed if record else 0
+        return self._consumed.get(token, level_side, price)
+
+    def queue_ahead(self, client_id: str) -> int | None:
+        """Return the displayed size modelled ahead of a resting order (None: not tracked)."""
+        order = self._resting.view.get(client_id)
+        if order is None:
+            return None
+        return self._queues.ahead(order.token, order.side, order.price, client_id)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -182,7 +201,7 @@ class PaperExecution:
         if isinstance(command, SubmitOrder):
             self._submit(command.order, command.ts_ns)
             return
-        order = self._orders.get(command.client_id)
+        order = self._resting.view.get(command.client_id)
         if order is None:
             self.counters.cancel_unknown += 1
             return
@@ -191,7 +210,7 @@ class PaperExecution:
         self._close(order, OrderEvent(kind=_E.CANCELLED, ts_ns=command.ts_ns, reason=reason))
 
     def _submit(self, order: Order, ts: int) -> None:
-        if order.client_id in self._orders:
+        if order.client_id in self._resting.view:
             raise ValueError(f"client id {order.client_id!r} is already resting (engine bug)")
         self.counters.submitted += 1
         book = self._books(order.token)
@@ -230,24 +249,27 @@ class PaperExecution:
         self.counters.accepted += 1
         order = self._emit(order, OrderEvent(kind=_E.ACCEPTED, ts_ns=ts))
         order = self._execute(order, self._plan(order, book), ts, taker=True)
-        if order.is_open:
-            self._orders[order.client_id] = order
-            self._by_token.setdefault(order.token, {})[order.client_id] = None
-            if order.expire_ns is not None:
-                self._next += 1
-                heapq.heappush(self._expiries, (order.expire_ns, self._next, order.client_id))
+        if not order.is_open:
+            return
+        token, side, price, client_id = order.token, order.side, order.price, order.client_id
+        self._resting.add(order)
+        displayed = book.bid_size(price) if side is Side.BUY else book.ask_size(price)
+        ahead = displayed - self._consumed.get(token, side, price)
+        self._queues.join(token, side, price, client_id, displayed=displayed, ahead=ahead)
+        if order.expire_ns is not None:
+            self._next += 1
+            heapq.heappush(self._expiries, (order.expire_ns, self._next, client_id))
 
     # -- matching --------------------------------------------------------------------------
 
     def _plan(self, order: Order, book: OrderBook) -> _Plan:
         """Return what ``order`` can take now: ``(level price, size, displayed)``, best first."""
-        consumed = self._consumed.get(order.token, {})
-        level_side = _opposite(order.side)
+        consumed = self._consumed.get
+        token, level_side = order.token, opposite(order.side)
         wanted = order.remaining
         plan: _Plan = []
-        for price, displayed in _crossing_levels(book, order.side, order.price):
-            record = consumed.get((level_side, price))
-            take = _lot(displayed - (record.consumed if record else 0), wanted)
+        for price, displayed in crossing_levels(book, order.side, order.price):
+            take = lot(displayed - consumed(token, level_side, price), wanted)
             if take:
                 plan.append((price, take, displayed))
                 wanted -= take
@@ -257,9 +279,9 @@ class PaperExecution:
 
     def _execute(self, order: Order, plan: _Plan, ts: int, *, taker: bool) -> Order:
         """Fill ``order`` along ``plan`` (at level prices as taker, at its own as maker)."""
-        level_side = _opposite(order.side)
+        level_side = opposite(order.side)
         for level_price, size, displayed in plan:
-            self._consume(order.token, level_side, level_price, size, displayed)
+            self._consumed.consume(order.token, level_side, level_price, size, displayed)
             order = self._fill(order, level_price if taker else order.price, size, ts, taker)
         return order
 
@@ -281,65 +303,60 @@ class PaperExecution:
             self.counters.maker_fills += 1
         return self._emit(order, fill_event(order, size, ts), fill, taker=taker)
 
-    def _consume(self, token: TokenId, side: Side, price: int, size: int, displayed: int) -> None:
-        levels = self._consumed.setdefault(token, {})
-        record = levels.setdefault((side, price), _Consumed(0, displayed))
-        record.consumed += size
-        record.displayed = displayed
-
     # -- market events and time ------------------------------------------------------------
 
     def on_market_event(self, event: Event) -> None:
-        """Track consumed liquidity and fill resting orders the event crosses or trades through."""
+        """Track consumed liquidity and queues; fill resting orders the event reaches."""
+        # The backtester calls this for every book event: without a resting order or a
+        # consumption record on the token, a delta costs two dict lookups.
         if isinstance(event, BookDelta):
-            self._release(event)
-        elif isinstance(event, BookSnapshot | TickSizeChanged):
-            self._consumed.pop(event.token, None)
+            token = event.token
+            if token in self._consumed.tokens:
+                self._consumed.release(event)
+            if (reach := self._resting.reach.get(token)) is not None:
+                self._queues.on_level(token, event.side, event.price, event.size, event.ts_event)
+                # Only size shown at a price through one of ours can cross it: every other
+                # crossing size was taken when it appeared (a shrink never frees any).
+                highest_bid, lowest_ask = reach
+                if event.size and (
+                    event.price <= highest_bid
+                    if event.side is Side.SELL
+                    else event.price >= lowest_ask
+                ):
+                    self._cross_resting(token, event.ts_recv)
         elif isinstance(event, Trade):
-            if event.token in self._by_token:
-                self._trade_through(event)
-            return
-        else:
-            return
-        if event.token in self._by_token:
-            self._cross_resting(event.token, event.ts_recv)
-
-    def _release(self, delta: BookDelta) -> None:
-        """Update the consumption record of the level ``delta`` sets, if we have one."""
-        levels = self._consumed.get(delta.token)
-        record = levels.get((delta.side, delta.price)) if levels else None
-        if levels is None or record is None:
-            return
-        if delta.size < record.displayed:
-            record.consumed = max(0, record.consumed - (record.displayed - delta.size))
-        record.displayed = delta.size
-        if not delta.size or not record.consumed:
-            del levels[delta.side, delta.price]
-            if not levels:
-                del self._consumed[delta.token]
-
-    def _queue(self, token: TokenId) -> list[Order]:
-        """Resting orders of ``token``, best price first, then oldest first."""
-        orders = [self._orders[cid] for cid in self._by_token[token]]
-        return sorted(orders, key=lambda o: -o.price if o.side is Side.BUY else o.price)
+            if event.token in self._resting.reach and event.aggressor is not None:
+                self._on_trade(event, opposite(event.aggressor))
+        elif isinstance(event, BookSnapshot):
+            self._consumed.forget(event.token)
+            if event.token in self._resting.reach:
+                self._queues.on_snapshot(event)
+                self._cross_resting(event.token, event.ts_recv)
+        elif isinstance(event, TickSizeChanged):
+            self._consumed.forget(event.token)
 
     def _cross_resting(self, token: TokenId, ts: int) -> None:
         book = self._books(token)
         if book is None or not book.valid:
             return
-        for order in self._queue(token):
-            if is_marketable(order.side, order.price, book.best_bid, book.best_ask):
-                plan = self._plan(order, book)
-                self._update(self._execute(order, plan, ts, taker=False))
+        for order in self._resting.crossed(token, book.best_bid, book.best_ask):
+            self._update(self._execute(order, self._plan(order, book), ts, taker=False))
 
-    def _trade_through(self, trade: Trade) -> None:
-        if trade.aggressor is None:
-            return
-        side = _opposite(trade.aggressor)
+    def _on_trade(self, trade: Trade, side: Side) -> None:
+        """Fill our ``side`` orders the trade prints through, or beats the queue ahead of."""
+        price = trade.price
+        ahead = self._queues.on_trade(trade.token, side, price, trade.size, trade.ts_event)
         left = trade.size
-        for order in self._queue(trade.token):
-            through = trade.price < order.price if side is Side.BUY else trade.price > order.price
-            if order.side is side and through and (size := _lot(left, order.remaining)):
+        for order in self._resting.by_priority(trade.token):
+            if order.side is not side:
+                continue
+            if price < order.price if side is Side.BUY else price > order.price:
+                size = lot(left, order.remaining)
+            elif price == order.price and ahead is not None and order.client_id in ahead:
+                size = lot(left - ahead[order.client_id], order.remaining)
+            else:
+                continue
+            if size:
                 left -= size
                 self._update(self._fill(order, order.price, size, trade.ts_recv, taker=False))
 
@@ -347,7 +364,7 @@ class PaperExecution:
         """Expire resting GTD orders whose ``expire_ns`` is at or before ``now_ns``."""
         while self._expiries and self._expiries[0][0] <= now_ns:
             _, _, client_id = heapq.heappop(self._expiries)
-            order = self._orders.get(client_id)
+            order = self._resting.view.get(client_id)
             if order is not None and order.expire_ns is not None and order.expire_ns <= now_ns:
                 self.counters.expired += 1
                 self._close(order, OrderEvent(kind=_E.EXPIRED, ts_ns=now_ns))
@@ -372,11 +389,6 @@ class PaperExecution:
 
     def _update(self, order: Order) -> None:
         """Store a resting order's new state, or forget it once it is closed."""
-        if order.is_open:
-            self._orders[order.client_id] = order
-            return
-        del self._orders[order.client_id]
-        ids = self._by_token[order.token]
-        del ids[order.client_id]
-        if not ids:
-            del self._by_token[order.token]
+        self._resting.store(order)
+        if not order.is_open:
+            self._queues.leave(order.token, order.side, order.price, order.client_id)
