@@ -7,12 +7,20 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from prediction_engine.core.markets import Market
 from prediction_engine.sim.generate import generate_tape
 from prediction_engine.sim.polymarket.units import MICRO
 from prediction_engine.sim.polymarket.world import World, WorldSpec
-from prediction_engine.tape import BINANCE_TRADE, POLYMARKET_MARKET, RTDS_CRYPTO, TapeReader
+from prediction_engine.tape import (
+    BINANCE_TRADE,
+    PENGINE_MARKET,
+    POLYMARKET_MARKET,
+    RTDS_CRYPTO,
+    TapeReader,
+)
 
 ONE_MINUTE = WorldSpec(step_ms=10, updown_minutes=(1,), arb_every_s=3.0, listing_every_s=5.0)
 
@@ -109,14 +117,43 @@ def test_a_seed_writes_the_identical_tape_twice(tmp_path: Path) -> None:
         result = generate_tape(path, seed=seed, duration_s=20, spec=ONE_MINUTE)
         reader = TapeReader(path)
         records = list(reader)
-        assert len(records) == result.market_frames + result.reference_frames
+        frames = result.market_frames + result.reference_frames + result.catalog_frames
+        assert len(records) == frames
         tapes.append(records)
         assert reader.header["seed"] == seed
     assert tapes[0] == tapes[1]
     assert tapes[0] != tapes[2]
     channels = Counter(r.ch for r in tapes[0])
-    assert set(channels) == {POLYMARKET_MARKET, BINANCE_TRADE, RTDS_CRYPTO}
+    assert set(channels) == {POLYMARKET_MARKET, BINANCE_TRADE, RTDS_CRYPTO, PENGINE_MARKET}
     assert channels[BINANCE_TRADE] == channels[RTDS_CRYPTO] == 2 * 20 * 10
+
+
+def test_generated_tape_describes_every_market_when_it_is_listed(tmp_path: Path) -> None:
+    path = tmp_path / "world.jsonl.gz"
+    result = generate_tape(path, seed=3, duration_s=30, spec=ONE_MINUTE)
+    records = list(TapeReader(path))
+    described: dict[str, tuple[int, Market]] = {}
+    first_book = next(i for i, r in enumerate(records) if r.ch == POLYMARKET_MARKET)
+    for index, record in enumerate(records):
+        if record.ch == PENGINE_MARKET:
+            market = msgspec.json.decode(record.raw, type=Market)
+            described[market.condition_id] = (index, market)
+    assert len(described) == result.catalog_frames
+    world = World(3, ONE_MINUTE)
+    at_start = {m.condition_id for m in world.catalog.markets}
+    assert at_start <= set(described)
+    assert all(described[c][0] < first_book for c in at_start)  # before the initial books
+    listed = [(i, r) for i, r in enumerate(records) if r.ch == POLYMARKET_MARKET
+              and '"new_market"' in r.raw]
+    assert listed
+    for index, record in listed:
+        condition = msgspec.json.decode(record.raw)["market"]
+        position, market = described[condition]
+        assert position < index and records[position].t == record.t  # just before, same time
+        assert market.tokens and market.outcomes and market.end_ns
+    updown = next(m for _, m in described.values() if m.slug.startswith("btc-updown-1m"))
+    assert updown.fee_schedule is not None and updown.fee_schedule.rate == Decimal("0.07")
+    assert updown.tick_size is not None and len(updown.outcomes) == 2
 
 
 def test_generate_refuses_to_overwrite(tmp_path: Path) -> None:
