@@ -19,6 +19,7 @@ like the files in ``tests/data``) is read too: its times come from each frame's 
 from __future__ import annotations
 
 import gzip
+import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -34,11 +35,14 @@ __all__ = [
     "POLYMARKET_MARKET",
     "RTDS_CRYPTO",
     "TAPE_VERSION",
+    "NumberedTape",
     "TapeError",
     "TapeReader",
     "TapeRecord",
     "TapeWriter",
     "read_tape",
+    "tape_index",
+    "tape_source",
 ]
 
 TAPE_VERSION: Final = 1
@@ -63,6 +67,24 @@ class TapeRecord(msgspec.Struct, frozen=True, array_like=False):
 
 class _Timestamped(msgspec.Struct):
     timestamp: int | str | None = None
+
+
+_INDEX = re.compile(r"-(\d+)$")
+
+
+def tape_source(path: Path) -> str:
+    """The tape's file name without ``.gz`` and ``.jsonl``: ``tape-000003.jsonl.gz`` ->
+    ``tape-000003``."""
+    name = path.name
+    for suffix in (".gz", ".jsonl"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def tape_index(source: str) -> int:
+    """The trailing ``-NNNNNN`` counter of a source name (0 without one)."""
+    match = _INDEX.search(source)
+    return int(match.group(1)) if match else 0
 
 
 _record_decoder = msgspec.json.Decoder(TapeRecord)
@@ -116,71 +138,129 @@ class TapeWriter:
         self.close()
 
 
-class TapeReader:
-    """Iterate a tape's records; ``header`` is filled once the first line has been read.
+class NumberedTape:
+    """Iterate ``(line_number, record)`` of a tape; line 0 is the header when there is one.
 
-    A gzip tape cut short by a crash yields every complete line, then sets ``truncated``
-    instead of raising; any other unreadable line raises :class:`TapeError`.
+    After iterating: ``header``, ``truncated`` (a gzip tape ended mid-line or mid-member),
+    ``lines`` (lines read), ``bad_lines`` (``"path:line: reason"`` of records that did not
+    decode, the line counted from 1 as editors do). ``bytes_read`` follows the file position,
+    for progress bars. ``strict``: raise :class:`TapeError` for such a line instead.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, strict: bool = False) -> None:
         self.path = path
+        self.strict = strict
         self.header: dict[str, Any] = {}
         self.truncated = False
         self.plain = False
+        self.lines = 0
+        self.bad_lines: list[str] = []
+        self._raw: IO[bytes] | None = None
 
-    def __iter__(self) -> Iterator[TapeRecord]:
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file (compressed bytes for a gzip tape) reading has got."""
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else 0
+
+    def __iter__(self) -> Iterator[tuple[int, TapeRecord]]:
         try:
-            stream = _open_binary(self.path, "rb")
+            raw = open(self.path, "rb")  # noqa: SIM115 (closed by the with below)
         except OSError as e:
             raise TapeError(f"cannot read tape {self.path}: {e.strerror}") from e
-        with stream:
-            yield from self._records(stream)
+        with raw:
+            self._raw = raw
+            gz = self.path.suffix == ".gz"
+            stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw  # type: ignore[assignment]
+            yield from self._records(stream, gz)
 
-    def _records(self, stream: IO[bytes]) -> Iterator[TapeRecord]:
-        number = 0
+    def _records(self, stream: IO[bytes], gz: bool) -> Iterator[tuple[int, TapeRecord]]:
+        number = -1
         while True:
             try:
                 line = stream.readline()
             except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-                if number == 0:
+                if number < 0:
                     raise TapeError(f"{self.path}: not a readable tape ({e})") from e
                 self.truncated = True
                 return
             if not line:
                 return
-            number += 1
-            if not line.strip():
-                continue
-            if not line.endswith(b"\n") and self.path.suffix == ".gz":
-                self.truncated = True  # the last line of a gzip tape was cut mid-write
+            if gz and not line.endswith(b"\n"):
+                self.truncated = True  # the last line was cut mid-write
                 return
-            record = self._line(line, number)
-            if record is not None:
-                yield record
+            number += 1
+            self.lines = number + 1
+            if line.strip():
+                record = self._line(line, number)
+                if record is not None:
+                    yield number, record
 
     def _line(self, line: bytes, number: int) -> TapeRecord | None:
-        if number == 1:
-            if line.lstrip().startswith(b'{"tape"'):
-                try:
-                    self.header = _header_decoder.decode(line)
-                except msgspec.DecodeError as e:
-                    raise TapeError(f"{self.path}:1: bad tape header ({e})") from e
-                if self.header.get("tape") != TAPE_VERSION:
-                    version = self.header.get("tape")
-                    raise TapeError(f"{self.path}: tape version {version!r} is not supported")
-                return None
+        if number == 0 and line.lstrip().startswith(b'{"tape"'):
+            self._read_header(line)
+            return None
+        if number == 0:
             self.plain = True
         if self.plain:
-            try:
-                text = line.rstrip(b"\r\n").decode()
-            except UnicodeDecodeError as e:
-                raise TapeError(f"{self.path}:{number}: not UTF-8 text ({e.reason})") from e
-            return TapeRecord(_frame_time_ns(line), POLYMARKET_MARKET, text)
+            return TapeRecord(_frame_time_ns(line), POLYMARKET_MARKET, self._text(line, number))
         try:
             return _record_decoder.decode(line)
         except msgspec.DecodeError as e:
-            raise TapeError(f"{self.path}:{number}: not a tape record ({e})") from e
+            self._bad(f"{self.path}:{number + 1}: not a tape record ({e})")
+            return None
+
+    def _text(self, line: bytes, number: int) -> str:
+        try:
+            return line.rstrip(b"\r\n").decode()
+        except UnicodeDecodeError as e:
+            self._bad(f"{self.path}:{number + 1}: not UTF-8 text ({e.reason})")
+            return line.rstrip(b"\r\n").decode("utf-8", "replace")
+
+    def _bad(self, message: str) -> None:
+        if self.strict:
+            raise TapeError(message)
+        self.bad_lines.append(message)
+
+    def _read_header(self, line: bytes) -> None:
+        try:
+            self.header = _header_decoder.decode(line)
+        except msgspec.DecodeError as e:
+            raise TapeError(f"{self.path}:1: bad tape header ({e})") from e
+        if self.header.get("tape") != TAPE_VERSION:
+            version = self.header.get("tape")
+            raise TapeError(f"{self.path}: tape version {version!r} is not supported")
+
+
+class TapeReader:
+    """Iterate a tape's records; ``header`` is filled once the first line has been read.
+
+    A gzip tape cut short by a crash yields every complete line, then sets ``truncated``
+    instead of raising; any other unreadable line raises :class:`TapeError`. (The records of
+    :class:`NumberedTape` in strict mode, without their line numbers.)
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tape = NumberedTape(path, strict=True)
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """The header line, once read (empty for a plain capture)."""
+        return self._tape.header
+
+    @property
+    def truncated(self) -> bool:
+        """Whether a gzip tape ended mid-line or mid-member (a crash)."""
+        return self._tape.truncated
+
+    @property
+    def plain(self) -> bool:
+        """Whether this is a plain capture (raw frames, no header)."""
+        return self._tape.plain
+
+    def __iter__(self) -> Iterator[TapeRecord]:
+        for _, record in self._tape:
+            yield record
 
 
 def read_tape(path: Path) -> Iterator[TapeRecord]:

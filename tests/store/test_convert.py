@@ -154,8 +154,8 @@ def test_bad_frames_unknown_channels_and_bad_lines_are_counted(tmp_path: Path) -
     stats = convert_tape(tape, tmp_path / "store")
     assert stats.frames == 7
     assert stats.errors == 5 and len(stats.first_errors) == 5
-    assert stats.first_errors[0].startswith("line 2 (polymarket.market)")
-    assert "tape.jsonl:8: not a tape record" in stats.first_errors[-1]
+    assert stats.first_errors[0].startswith("line 3 (polymarket.market)")
+    assert "tape.jsonl:9: not a tape record" in stats.first_errors[-1]
     assert stats.unknown_channels == {"kalshi.orderbook": 1}
     assert stats.events == {"book_snapshots": 1, "reference_prices": 1}
 

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from prediction_engine.cli import app
-from prediction_engine.cli.common import fail
+from prediction_engine.cli.common import fail, parse_time
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.numbers import format_micro
 from prediction_engine.store import (
@@ -84,22 +84,7 @@ def _when(ns: int) -> str:
 
 
 def _time_option(text: str | None, option: str) -> int | None:
-    """Integer nanoseconds, or an ISO 8601 time (UTC unless it says otherwise)."""
-    if text is None:
-        return None
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"not a time: {text!r} (ISO 8601 like 2026-03-12T09:20, or ns since the epoch)",
-            param_hint=option,
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return None if text is None else parse_time(text, option)
 
 
 # -- list ----------------------------------------------------------------------------------------

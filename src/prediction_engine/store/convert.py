@@ -43,8 +43,15 @@ from prediction_engine.store.schema import (
     check_reference,
     events_to_table,
 )
-from prediction_engine.store.tapes import NumberedTape, tape_index, tape_source
-from prediction_engine.tape import BINANCE_TRADE, PENGINE_MARKET, POLYMARKET_MARKET, RTDS_CRYPTO
+from prediction_engine.tape import (
+    BINANCE_TRADE,
+    PENGINE_MARKET,
+    POLYMARKET_MARKET,
+    RTDS_CRYPTO,
+    NumberedTape,
+    tape_index,
+    tape_source,
+)
 from prediction_engine.venues.binance.parse import parse as parse_binance
 from prediction_engine.venues.polymarket.parse import PolymarketParser
 from prediction_engine.venues.polymarket.rtds_parse import parse_rtds_frame
@@ -190,7 +197,7 @@ class StoreWriter:
         try:
             items = self._parse(channel, raw, recv_ns)
         except ValueError as e:  # DecodeError, msgspec errors, values that do not fit
-            source.stats.error(f"line {line} ({channel}): {e}")
+            source.stats.error(f"line {line + 1} ({channel}): {e}")  # as editors count
             return
         if items is None:
             unknown = source.stats.unknown_channels

@@ -37,7 +37,7 @@ from prediction_engine.core.ids import Venue, parse_condition_id, parse_token_id
 from prediction_engine.core.numbers import parse_micro
 from prediction_engine.store.convert import ConvertStats, StoreWriter
 from prediction_engine.store.schema import SCHEMAS, check_reference
-from prediction_engine.store.tapes import tape_index
+from prediction_engine.tape import tape_index
 
 __all__ = ["CSV_TABLES", "CsvError", "CsvRows", "convert_csv", "read_csv", "write_csv"]
 
