@@ -82,7 +82,7 @@ def test_show_takes_iso_times_and_says_when_nothing_matches(recording: Path) -> 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["show", "--table", "nope"], "unknown table 'nope'"),
-    (["show", "--from", "yesterday"], "not a time: 'yesterday'"),
+    (["show", "--from", "yesterday"], "got 'yesterday'"),
     (["convert", "--bucket-s", "7"], "dividing a day"),
 ])
 def test_bad_options_exit_2(recording: Path, args: list[str], message: str) -> None:
