@@ -8,6 +8,7 @@ level is gone and the best ask is 0.53; later frames only move time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import msgspec
 
@@ -32,7 +33,7 @@ YES = M.tokens[0]
 class Buyer:
     """Buys once; records (now, shares, what the market looked like) at every event."""
 
-    name = "buyer"
+    name: ClassVar[str] = "buyer"
     id = "buyer"
 
     def __init__(self) -> None:
