@@ -23,6 +23,8 @@ runner = CliRunner()
         (["-s", "arbitrage", "--market", "not-a-market"], "no market 'not-a-market'"),
         (["-s", "arbitrage", "-p", "arbitrage.nope=1"], "nope"),
         (["-s", "arbitrage", "--latency-table", "missing.csv"], "cannot read the latency table"),
+        (["-s", "arbitrage", "--queue", "middle"], "--queue must be one of"),
+        (["-s", "arbitrage", "--queue-power", "99"], "between 0 and 16"),
     ],
 )
 def test_bad_input_exits_2_and_says_why(
@@ -44,11 +46,13 @@ def test_missing_data_says_how_to_get_some(tmp_path: Path) -> None:
 def test_a_backtest_writes_its_run_and_report(world_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = runner.invoke(app, ["backtest", "-s", "mean_reversion", "--data", str(world_store),
-                                 "--out", str(out), "--entry-latency-ms", "20"])
+                                 "--out", str(out), "--entry-latency-ms", "20",
+                                 "--queue", "risk_averse"])
     assert result.exit_code == 0, result.output
     for name in ("run.json", "fills.csv", "equity.csv", "summary.json", "report.html"):
         assert (out / name).exists(), name
     assert "events/s" in result.output and str(out) in result.output.replace("\n", "")
+    assert '"kind":"risk_averse"' in (out / "run.json").read_text().replace(" ", "")
 
 
 def test_a_sweep_ranks_its_runs(world_store: Path, tmp_path: Path) -> None:

@@ -16,9 +16,11 @@ a resolution only from the ``market_resolved`` event, at its time.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterator, Sequence
+import operator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -67,7 +69,53 @@ class _Part:
     ts: np.ndarray
     seq: np.ndarray
     sub: np.ndarray
-    items: list[Message]
+    items: Sequence[Message | Market]
+    markets: bool
+    """Whether the items are markets (frames of their own, joining as :class:`AddMarkets`)."""
+
+
+def _tape_order(seq: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """The permutation sorting rows by (``seq``, ``sub``): each part is sorted already, so a
+    stable sort of one combined key merges the runs (a lexsort when the key could overflow)."""
+    low, width = int(seq.min()), int(sub.max()) + 1
+    if int(sub.min()) < 0 or (int(seq.max()) - low + 1) * width >= 1 << 63:
+        return np.lexsort((sub, seq))
+    return np.argsort((seq - low) * width + sub, kind="stable")
+
+
+def _frames(
+    ordered: Sequence[Any],
+    ts: list[int],
+    starts: list[int],
+    ends: list[int],
+    market_frames: list[int],
+) -> Iterator[Iterable[Frame]]:
+    """Runs of event frames as C iterators, with consecutive market frames joined in between.
+
+    Frame ``i`` is ``ordered[starts[i]:ends[i]]`` received at ``ts[i]``; ``market_frames`` are
+    the (few) frames holding markets (``ordered`` mixes them with events, hence ``Any``), which
+    join the engine together as one :class:`AddMarkets` before the next event frame.
+    """
+    pending: list[Market] = []
+    pending_ts = 0
+    done = 0
+    for index in [*market_frames, len(starts)]:
+        if index > done:
+            if pending:
+                yield ((pending_ts, (AddMarkets(tuple(pending)),)),)
+                pending = []
+            yield zip(
+                ts[done:index],
+                map(ordered.__getitem__, map(slice, starts[done:index], ends[done:index])),
+                strict=True,
+            )
+        if index < len(starts):
+            if not pending:
+                pending_ts = ts[index]
+            pending.extend(m for m in ordered[starts[index]:ends[index]] if isinstance(m, Market))
+        done = index + 1
+    if pending:
+        yield ((pending_ts, (AddMarkets(tuple(pending)),)),)
 
 
 class ReplaySource:
@@ -134,42 +182,34 @@ class ReplaySource:
 
     def frames(self) -> Iterator[Frame]:
         """Every frame in recorded order, one window at a time."""
+        # Chained C iterators: handing out a frame runs no Python code (the backtest's hot path).
+        return itertools.chain.from_iterable(self._windows())
+
+    def _windows(self) -> Iterator[Iterator[Frame]]:
         start = self.first_ns
         while start <= self.last_ns:
             end = start + self.window_ns
-            yield from self._window(start, end)
+            yield self._window(start, end)
             start = end
 
     def _window(self, start: int, end: int) -> Iterator[Frame]:
         parts = [p for t in TABLES for p in self._read(t, start, end)]
         if not parts:
-            return
-        ts = np.concatenate([p.ts for p in parts])
+            return iter(())
         seq = np.concatenate([p.seq for p in parts])
-        sub = np.concatenate([p.sub for p in parts])
-        items = [item for p in parts for item in p.items]
-        order = np.lexsort((sub, seq))
+        order = _tape_order(seq, np.concatenate([p.sub for p in parts]))
         seq = seq[order]
-        ts_sorted = ts[order].tolist()
-        ordered = [items[i] for i in order.tolist()]
-        cuts = (np.flatnonzero(seq[1:] != seq[:-1]) + 1).tolist()
-        bounds = [0, *cuts, len(ordered)]
-        pending: list[Market] = []  # consecutive market frames join the engine together
-        pending_ts = 0
-        for a, b in itertools.pairwise(bounds):
-            frame = ordered[a:b]
-            first = frame[0]
-            if isinstance(first, Market):
-                if not pending:
-                    pending_ts = ts_sorted[a]
-                pending.extend(m for m in frame if isinstance(m, Market))
-                continue
-            if pending:
-                yield pending_ts, (AddMarkets(tuple(pending)),)
-                pending = []
-            yield ts_sorted[a], frame
-        if pending:
-            yield pending_ts, (AddMarkets(tuple(pending)),)
+        items = list(itertools.chain.from_iterable(p.items for p in parts))
+        ordered: Sequence[Message | Market] = (
+            operator.itemgetter(*order.tolist())(items) if len(items) > 1 else items
+        )
+        first = np.flatnonzero(np.concatenate(([True], seq[1:] != seq[:-1])))  # of each frame
+        starts = first.tolist()
+        ts = np.concatenate([p.ts for p in parts])[order[first]].tolist()
+        markets = np.concatenate([np.full(len(p.items), p.markets) for p in parts])[order[first]]
+        ends = [*starts[1:], len(ordered)]
+        runs = _frames(ordered, ts, starts, ends, np.flatnonzero(markets).tolist())
+        return itertools.chain.from_iterable(runs)
 
     def _read(self, table: str, start: int, end: int) -> list[_Part]:
         parts: list[_Part] = []
@@ -184,7 +224,7 @@ class ReplaySource:
                     data = data.take(keep)
             if data.num_rows == 0:
                 continue
-            items: Sequence[object]
+            items: Sequence[Message | Market]
             if table == MARKETS:
                 items = [hide_outcome(m) for m in table_to_markets(data)]
             else:
@@ -196,7 +236,8 @@ class ReplaySource:
                     data.column("ts_recv").to_numpy(),
                     data.column("seq").to_numpy(),
                     data.column("sub").to_numpy(),
-                    list(items),  # type: ignore[arg-type]
+                    items,
+                    table == MARKETS,
                 )
             )
         return parts

@@ -27,12 +27,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from prediction_engine.backtest.config import RANK_KEYS
 from prediction_engine.backtest.session import BacktestOptions, run_backtest
 
 __all__ = ["RANK_KEYS", "SweepError", "SweepRow", "load_grid", "run_sweep"]
 
-RANK_KEYS = ("total_pnl", "roi", "sharpe", "sortino", "calmar", "profit_factor", "hit_rate")
-"""Summary metrics a sweep can rank by (higher is better)."""
 
 _MAX_RUNS = 10_000
 

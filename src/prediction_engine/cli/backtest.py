@@ -5,18 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from prediction_engine.backtest.config import RANK_KEYS, BacktestConfig
 from prediction_engine.backtest.latency import LatencyError, LatencyModel
-from prediction_engine.backtest.runner import BacktestConfig
-from prediction_engine.backtest.session import BacktestOptions, BacktestOutcome, run_backtest
-from prediction_engine.backtest.source import SourceError
-from prediction_engine.backtest.sweep import RANK_KEYS, SweepError, SweepRow, load_grid, run_sweep
 from prediction_engine.cli import app
 from prediction_engine.cli.common import (
     CashOption,
@@ -31,7 +28,12 @@ from prediction_engine.cli.common import (
     parse_time,
 )
 from prediction_engine.core.numbers import ONE
+from prediction_engine.execution.queue import QUEUE_KINDS, QueueModel
 from prediction_engine.strategy.registry import StrategyError
+
+if TYPE_CHECKING:  # the store and the replay (pyarrow, polars) load only when a command runs
+    from prediction_engine.backtest.session import BacktestOptions, BacktestOutcome
+    from prediction_engine.backtest.sweep import SweepRow
 
 _MS = 1_000_000
 _T = TypeVar("_T")
@@ -61,6 +63,15 @@ EntryLatency = Annotated[
 ResponseLatency = Annotated[
     float, typer.Option(help="Delay before the venue's report reaches the engine, ms.", min=0)
 ]
+QueueOption = Annotated[
+    str,
+    typer.Option(
+        help="Queue model of resting orders: power (cancels ahead of us with probability "
+        "ahead^p/(ahead^p+behind^p)), risk_averse (cancels always behind us), front "
+        "(nothing ahead: optimistic), back (only trades through our price fill us).",
+    ),
+]
+QueuePower = Annotated[float, typer.Option(help="The exponent p of the power queue model.")]
 LatencyTable = Annotated[
     Path | None,
     typer.Option(
@@ -73,6 +84,7 @@ LatencyTable = Annotated[
 def _config(  # noqa: PLR0917 - the CLI's options, passed straight on
     cash: str, max_position: str, max_exposure: str, max_daily_loss: str, kelly: float,
     feed_ms: float, entry_ms: float, response_ms: float, table: Path | None,
+    queue: str = "power", queue_power: float = 2.0,
 ) -> BacktestConfig:
     try:
         latency = LatencyModel(
@@ -83,9 +95,16 @@ def _config(  # noqa: PLR0917 - the CLI's options, passed straight on
         )
     except LatencyError as e:
         fail(str(e))
+    if queue not in QUEUE_KINDS:
+        fail(f"--queue must be one of {', '.join(QUEUE_KINDS)}, got {queue!r}")
+    try:
+        model = QueueModel(kind=queue, power=queue_power)
+    except ValueError as e:
+        fail(str(e))
     return BacktestConfig(
         engine=engine_config(cash, max_position, max_exposure, max_daily_loss, kelly),
         latency=latency,
+        queue=model,
     )
 
 
@@ -93,6 +112,8 @@ def _options(  # noqa: PLR0917 - the CLI's options, passed straight on
     data: Path, strategy: list[str] | None, param: list[str] | None, market: list[str] | None,
     start: str | None, end: str | None, config: BacktestConfig, out: Path | None,
 ) -> BacktestOptions:
+    from prediction_engine.backtest.session import BacktestOptions
+
     if not strategy:
         fail("choose a strategy with --strategy (see `pengine strategies`)")
     if not data.exists():
@@ -111,6 +132,9 @@ def _options(  # noqa: PLR0917 - the CLI's options, passed straight on
 
 def _guard(work: Callable[[], _T]) -> _T:
     """Run ``work``; bad data, strategies or parameters exit 2 with the reason."""
+    from prediction_engine.backtest.source import SourceError
+    from prediction_engine.backtest.sweep import SweepError
+
     try:
         return work()
     except (SourceError, StrategyError, LatencyError, SweepError) as e:
@@ -172,6 +196,8 @@ def backtest(  # noqa: PLR0917 - typer maps each parameter to an option
     entry_latency_ms: EntryLatency = 0.0,
     response_latency_ms: ResponseLatency = 0.0,
     latency_table: LatencyTable = None,
+    queue: QueueOption = "power",
+    queue_power: QueuePower = 2.0,
     report: Annotated[bool, typer.Option(help="Write summary.json and report.html.")] = True,
 ) -> None:
     """Replay recorded data through the same engine, strategies, risk and paper matching as
@@ -185,12 +211,16 @@ def backtest(  # noqa: PLR0917 - typer maps each parameter to an option
     Example: pengine backtest -s arbitrage --data recordings/ --from 2026-11-20 --to 2026-11-21
     """
     config = _config(cash, max_position, max_exposure, max_daily_loss, kelly, feed_latency_ms,
-                     entry_latency_ms, response_latency_ms, latency_table)
+                     entry_latency_ms, response_latency_ms, latency_table, queue, queue_power)
     if out is None:
         names = "-".join(Path(s).stem for s in strategy or ())
         out = Path("backtests") / f"{time.strftime('%Y%m%d-%H%M%S')}-{names}"
-    options = _options(data, strategy, param, market, start, end, config, out)
-    options = BacktestOptions(**{**options.__dict__, "report": report})
+    from dataclasses import replace
+
+    from prediction_engine.backtest.session import run_backtest
+
+    options = replace(_options(data, strategy, param, market, start, end, config, out),
+                      report=report)
     console = Console(stderr=True)
     with _progress(console) as progress:
         task = progress.add_task("replaying", total=1.0)
@@ -226,6 +256,8 @@ def sweep(  # noqa: PLR0917 - typer maps each parameter to an option
     entry_latency_ms: EntryLatency = 0.0,
     response_latency_ms: ResponseLatency = 0.0,
     latency_table: LatencyTable = None,
+    queue: QueueOption = "power",
+    queue_power: QueuePower = 2.0,
     top: Annotated[int, typer.Option(help="Rows of the ranked table to show.", min=1)] = 20,
 ) -> None:
     """Backtest every combination of a parameter grid in parallel; rank the runs.
@@ -240,11 +272,13 @@ def sweep(  # noqa: PLR0917 - typer maps each parameter to an option
 
     Each run is a full run directory (OUT/run-0001, ...); OUT/sweep.csv and sweep.json rank them.
     """
+    from prediction_engine.backtest.sweep import load_grid, run_sweep
+
     if rank_by not in RANK_KEYS:
         fail(f"--rank-by must be one of {', '.join(RANK_KEYS)}")
     combos = _guard(lambda: load_grid(grid))
     config = _config(cash, max_position, max_exposure, max_daily_loss, kelly, feed_latency_ms,
-                     entry_latency_ms, response_latency_ms, latency_table)
+                     entry_latency_ms, response_latency_ms, latency_table, queue, queue_power)
     if out is None:
         names = "-".join(Path(s).stem for s in strategy or ())
         out = Path("sweeps") / f"{time.strftime('%Y%m%d-%H%M%S')}-{names}"

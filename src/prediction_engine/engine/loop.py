@@ -24,6 +24,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Final
 
 from prediction_engine.core.commands import CancelOrder, ExecutionReport, SubmitOrder
 from prediction_engine.core.events import (
@@ -87,6 +88,11 @@ log = logging.getLogger(__name__)
 
 _DAY_NS = 86_400 * 1_000_000_000
 _BOOK = (BookDelta, BookSnapshot, TickSizeChanged)
+# Final: compiled, these are C statics, not a dict lookup per message in handle's dispatch.
+_DELTA: Final = BookDelta
+_SNAPSHOT: Final = BookSnapshot
+_TOP: Final = TopOfBook
+_TRADE: Final = Trade
 
 SubscriptionListener = Callable[[Subscriptions, Subscriptions], None]
 """``listener(added, removed)``: the aggregate subscriptions changed (the runner (un)subscribes)."""
@@ -201,32 +207,22 @@ class Engine:
         self._first_recv = self._first_command_ns = 0
         self._first_order = None
         start_ns = self._clock.now_ns()
-        state = self.state
-        books, touched, execution = state.books, self._touched, self.execution
-        feed_seen, book_seen = state.feed_seen_ns, state.book_seen_ns
         for message in messages:
-            # Book events are most of any feed: reduced inline (the rest in _reduce).
-            if isinstance(message, _BOOK):
-                book_event = message
-                recv = book_event.ts_recv
-                state.now_ns = max(state.now_ns, recv)
-                feed_seen[book_event.venue] = recv  # a StrEnum: the same key as its value
-                book_seen[book_event.token] = recv
-                if not self._first_recv:
-                    self._first_recv = recv
-                books.apply(book_event)
-                touched[book_event.token] = book_event
-                if execution is not None:
-                    execution.on_market_event(book_event)
+            # Market data is most of any feed: exact types go straight to their reducer (the
+            # backtest's hot path); everything else, subclasses included, through _reduce.
+            if type(message) is _DELTA or type(message) is _SNAPSHOT:
+                self._book(message)
+            elif type(message) is _TOP or type(message) is _TRADE:
+                self._market(message)
             else:
                 self._reduce(message)
         if self._reports:
             self._drain_reports()
-        state.instruments.forget()
-        if touched or self._routed:
+        self.state.instruments.forget()
+        if self._touched or self._routed:
             intents = self._evaluate()
-            evaluated_ns = self._clock.now_ns()
             if intents:
+                evaluated_ns = self._clock.now_ns()
                 self._decide(intents)
                 self._latency(start_ns, evaluated_ns)
             if self._reports:
@@ -235,25 +231,14 @@ class Engine:
     # -- reduce ----------------------------------------------------------------------------
 
     def _reduce(self, message: Message) -> None:
-        state = self.state
         if isinstance(message, _BOOK):
-            state.now_ns = max(state.now_ns, message.ts_recv)
-            self._seen(message)
-            state.books.apply(message)
-            self._touched[message.token] = message
-            if self.execution is not None:
-                self.execution.on_market_event(message)
+            self._book(message)
         elif isinstance(message, ExecutionReport):
             self._reports.append(message)
         elif isinstance(message, ReferencePrice):
             self._reference(message)
         elif isinstance(message, Trade | TopOfBook):
-            state.now_ns = max(state.now_ns, message.ts_recv)
-            self._seen(message)
-            if self.execution is not None:
-                self.execution.on_market_event(message)
-            if isinstance(message, Trade):
-                self._route(message, self.routes.by_token.get(message.token))
+            self._market(message)
         elif isinstance(message, MarketListed):
             self.add_markets([market_from_listing(message)])
             self._route(message, self.routes.by_market.get(message.market))
@@ -271,12 +256,31 @@ class Engine:
         elif isinstance(message, Stop):
             self._stopped = True
 
-    def _seen(self, event: BookDelta | BookSnapshot | TickSizeChanged | Trade | TopOfBook) -> None:
+    def _book(self, event: BookDelta | BookSnapshot | TickSizeChanged) -> None:
+        """A book event: the clock, the feed's liveness, the book, then the venue's view."""
+        recv, token = event.ts_recv, event.token
+        self._seen(event.venue, token, recv)
+        self.state.books.apply(event)
+        self._touched[token] = event
+        if self.execution is not None:
+            self.execution.on_market_event(event)
+
+    def _market(self, event: Trade | TopOfBook) -> None:
+        """A trade or top of book: the clock, the feed's liveness, the venue; trades route."""
+        token = event.token
+        self._seen(event.venue, token, event.ts_recv)
+        if self.execution is not None:
+            self.execution.on_market_event(event)
+        if type(event) is _TRADE or isinstance(event, Trade):
+            self._route(event, self.routes.by_token.get(token))
+
+    def _seen(self, venue: str, token: TokenId, recv: int) -> None:
         state = self.state
-        state.feed_seen_ns[event.venue] = event.ts_recv
-        state.book_seen_ns[event.token] = event.ts_recv
+        state.now_ns = max(state.now_ns, recv)
+        state.feed_seen_ns[venue] = recv  # a StrEnum: the same key as its value
+        state.book_seen_ns[token] = recv
         if not self._first_recv:
-            self._first_recv = event.ts_recv
+            self._first_recv = recv
 
     def _reference(self, price: ReferencePrice) -> None:
         state = self.state

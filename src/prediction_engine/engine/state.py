@@ -3,6 +3,9 @@
 :class:`EngineState` holds books, markets, reference prices, orders, the portfolio and the
 kill switch. Only the engine mutates it (through the ``apply_*`` methods, from its own task);
 strategies read it through :class:`EngineView`, risk through :meth:`EngineState.risk_state`.
+
+Compiled with mypyc (see ``setup.py``) so the engine loop reads and writes it at C speed; its
+one msgspec struct, :class:`~.config.StaleLimits`, lives in :mod:`.config` for that reason.
 """
 
 from __future__ import annotations
@@ -20,30 +23,12 @@ from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.orders import Order
 from prediction_engine.core.portfolio import Portfolio
 from prediction_engine.core.updown import UpDownWindow, window_of
+from prediction_engine.engine.config import StaleLimits
 from prediction_engine.risk.limits import InstrumentView, KillSwitch, RiskState
 
-__all__ = ["EngineState", "EngineView", "StaleLimits", "market_from_listing"]
+__all__ = ["EngineState", "EngineView", "market_from_listing"]
 
 _S = 1_000_000_000
-
-
-class StaleLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How long each feed may stay silent before its data counts as stale (seconds).
-
-    ``feeds`` is keyed by venue name (``polymarket``, ``binance``, ``polymarket-rtds``): when a
-    feed has sent nothing for that long, every book (or reference symbol) it serves is stale.
-    ``book_max_age_s`` optionally also limits the age of each single book.
-    """
-
-    feeds: dict[str, float] = msgspec.field(
-        default_factory=lambda: {"polymarket": 15.0, "binance": 5.0, "polymarket-rtds": 10.0}
-    )
-    book_max_age_s: float | None = None
-    default_s: float = 15.0
-
-    def limit_ns(self, feed: str) -> int:
-        """The silence limit of ``feed`` in nanoseconds."""
-        return int(self.feeds.get(feed, self.default_s) * _S)
 
 
 def market_from_listing(event: MarketListed) -> Market:
