@@ -70,6 +70,9 @@ def test_resolve_uses_catalog_lookups_first() -> None:
 async def test_cli_watch_prints_a_live_table(tmp_path: Path) -> None:
     async with SimPolymarket(SimConfig(seed=3, updates_per_second=100)) as sim:
         market = sim.markets()[0]
+        # Hold the books still: the table printed last must show the venue's book as it is
+        # when the test reads it (a moving book raced the process's last refresh).
+        sim.pause()
         env = {**os.environ, "PENGINE_DATA_DIR": str(tmp_path), "COLUMNS": "160",
                "PENGINE_POLYMARKET_GAMMA_URL": sim.gamma_url,
                "PENGINE_POLYMARKET_CLOB_URL": sim.clob_url,
