@@ -271,7 +271,8 @@ class Engine:
         self._seen(event.venue, token, event.ts_recv)
         if self.execution is not None:
             self.execution.on_market_event(event)
-        if type(event) is _TRADE or isinstance(event, Trade):
+        # A failed isinstance against a msgspec struct class is slow: exact types first.
+        if type(event) is _TRADE or (type(event) is not _TOP and isinstance(event, Trade)):
             self._route(event, self.routes.by_token.get(token))
 
     def _seen(self, venue: str, token: TokenId, recv: int) -> None:
@@ -374,7 +375,10 @@ class Engine:
         by_token = self.routes.by_token
         evaluations = 0
         for token, event in self._touched.items():
-            for strategy in by_token.get(token, ()):
+            subscribed = by_token.get(token)
+            if subscribed is None:
+                continue
+            for strategy in subscribed:
                 evaluations += 1
                 for intent in strategy.on_event(event, view):
                     intents.append((strategy, intent))
