@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from prediction_engine.config import PolymarketConfig
+from prediction_engine.config import Config, PolymarketConfig
 from prediction_engine.core.events import Event
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.numbers import micro_to_decimal
@@ -26,6 +27,37 @@ from prediction_engine.venues.polymarket.session import MarketDataSession
 from prediction_engine.venues.websocket import ReconnectPolicy
 
 RECOVERY_S = 2.0
+
+
+def polymarket_config(sim: SimPolymarket) -> Config:
+    """A configuration pointing the Polymarket clients at ``sim`` (everything else default)."""
+    return Config(polymarket=PolymarketConfig(
+        gamma_url=sim.gamma_url, clob_url=sim.clob_url, ws_market_url=sim.ws_market_url))
+
+
+@contextlib.contextmanager
+def sim_in_thread(config: SimConfig) -> Iterator[dict[str, str]]:
+    """Serve a simulator from its own thread and loop (for CLI subprocesses); yield the
+    environment variables that point pengine at it."""
+    ready = threading.Event()
+    env: dict[str, str] = {}
+    loop = asyncio.new_event_loop()
+    done = asyncio.Event()
+
+    async def serve() -> None:
+        async with SimPolymarket(config) as sim:
+            env.update(sim.env())
+            ready.set()
+            await done.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield env
+    finally:
+        loop.call_soon_threadsafe(done.set)
+        thread.join(10)
 
 
 @dataclass

@@ -19,7 +19,6 @@ import msgspec
 from prediction_engine.backtest.results import RunRecorder
 from prediction_engine.backtest.runner import Backtest, BacktestConfig
 from prediction_engine.backtest.source import ReplaySource
-from prediction_engine.config import Config, PolymarketConfig
 from prediction_engine.core.numbers import ONE
 from prediction_engine.engine.clock import LiveClock
 from prediction_engine.engine.config import EngineConfig
@@ -31,7 +30,7 @@ from prediction_engine.trading.paper import pick_markets
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.venues.polymarket.catalog import refresh_catalog
 from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
-from tests.integration.harness import wait_for
+from tests.integration.harness import polymarket_config, wait_for
 
 STRATEGIES = ("arbitrage", "mean_reversion")
 PARAMS = ("arbitrage.max_notional=200", "mean_reversion.entry_edge=0.01")
@@ -50,8 +49,7 @@ async def _paper_session(out: Path) -> RunRecorder:
     sim_config = SimConfig(seed=7, updates_per_second=120, reference_feeds=False,
                            updown_assets=())
     async with SimPolymarket(sim_config) as sim, aiohttp.ClientSession() as http:
-        config = Config(polymarket=PolymarketConfig(
-            gamma_url=sim.gamma_url, clob_url=sim.clob_url, ws_market_url=sim.ws_market_url))
+        config = polymarket_config(sim)
         clock = LiveClock()
         catalog = await refresh_catalog(GammaClient.from_config(http, config.polymarket),
                                         clock.now_ns(), MarketQuery(enable_order_book=True))

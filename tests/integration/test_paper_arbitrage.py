@@ -13,7 +13,6 @@ import contextlib
 
 import aiohttp
 
-from prediction_engine.config import Config, PolymarketConfig
 from prediction_engine.core.numbers import ONE
 from prediction_engine.engine.clock import LiveClock
 from prediction_engine.engine.loop import EngineConfig
@@ -24,15 +23,14 @@ from prediction_engine.trading.paper import pick_markets
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.venues.polymarket.catalog import refresh_catalog
 from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
-from tests.integration.harness import wait_for
+from tests.integration.harness import polymarket_config, wait_for
 
 
 async def test_arbitrage_takes_an_injected_sub_one_sum_and_earns_the_edge_minus_fees() -> None:
     sim_config = SimConfig(seed=3, updates_per_second=100, reference_feeds=False,
                            updown_assets=())
     async with SimPolymarket(sim_config) as sim, aiohttp.ClientSession() as http:
-        config = Config(polymarket=PolymarketConfig(
-            gamma_url=sim.gamma_url, clob_url=sim.clob_url, ws_market_url=sim.ws_market_url))
+        config = polymarket_config(sim)
         clock = LiveClock()
         catalog = await refresh_catalog(GammaClient.from_config(http, config.polymarket),
                                         clock.now_ns(), MarketQuery(enable_order_book=True))

@@ -3,13 +3,11 @@ rotation, a crash and a restart, reconnects, bad input and an unreachable venue.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from prediction_engine.record import RecordOptions, list_tapes, run_record
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
 from prediction_engine.sim.polymarket.faults import FaultPlan
 from prediction_engine.tape import PENGINE_MARKET, TapeReader
+from tests.integration.harness import sim_in_thread
 from tests.record.store_trees import convert_all, manifest_tapes, row_positions, tree
 
 _register()
@@ -36,30 +35,8 @@ DAY_S = 86_400
 @pytest.fixture(scope="module")
 def sim_env() -> Iterator[dict[str, str]]:
     """A simulated venue listing and resolving a market every ~2 s, in its own thread."""
-    ready = threading.Event()
-    env: dict[str, str] = {}
-    loop = asyncio.new_event_loop()
-    done = asyncio.Event()
-
-    async def serve() -> None:
-        config = SimConfig(seed=11, updates_per_second=300, listing_every_s=2.0)
-        async with SimPolymarket(config) as sim:
-            env.update({
-                "PENGINE_POLYMARKET_GAMMA_URL": sim.gamma_url,
-                "PENGINE_POLYMARKET_CLOB_URL": sim.clob_url,
-                "PENGINE_POLYMARKET_WS_MARKET_URL": sim.ws_market_url,
-                "PENGINE_POLYMARKET_RTDS_URL": sim.rtds_url,
-                "PENGINE_BINANCE_WS_URL": sim.binance_url,
-            })
-            ready.set()
-            await done.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield env
-    loop.call_soon_threadsafe(done.set)
-    thread.join(10)
+    with sim_in_thread(SimConfig(seed=11, updates_per_second=300, listing_every_s=2.0)) as env:
+        yield env
 
 
 def record(env: dict[str, str], out: Path, *args: str) -> dict[str, object]:

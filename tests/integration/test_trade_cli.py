@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from prediction_engine.cli import _register, app
-from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
+from prediction_engine.sim.polymarket import SimConfig
+from tests.integration.harness import sim_in_thread
 
 _register()
 
@@ -20,30 +19,8 @@ _register()
 @pytest.fixture(scope="module")
 def sim_env() -> Iterator[dict[str, str]]:
     """A simulated venue (with frequent arbitrage) served from its own thread and loop."""
-    ready = threading.Event()
-    env: dict[str, str] = {}
-    loop = asyncio.new_event_loop()
-    done = asyncio.Event()
-
-    async def serve() -> None:
-        config = SimConfig(seed=2, updates_per_second=200, arb_every_s=1.0)
-        async with SimPolymarket(config) as sim:
-            env.update({
-                "PENGINE_POLYMARKET_GAMMA_URL": sim.gamma_url,
-                "PENGINE_POLYMARKET_CLOB_URL": sim.clob_url,
-                "PENGINE_POLYMARKET_WS_MARKET_URL": sim.ws_market_url,
-                "PENGINE_POLYMARKET_RTDS_URL": sim.rtds_url,
-                "PENGINE_BINANCE_WS_URL": sim.binance_url,
-            })
-            ready.set()
-            await done.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield env
-    loop.call_soon_threadsafe(done.set)
-    thread.join(10)
+    with sim_in_thread(SimConfig(seed=2, updates_per_second=200, arb_every_s=1.0)) as env:
+        yield env
 
 
 def test_paper_trades_arbitrage_on_the_simulator(sim_env: dict[str, str], tmp_path: Path) -> None:

@@ -73,10 +73,7 @@ async def test_cli_watch_prints_a_live_table(tmp_path: Path) -> None:
         # Hold the books still: the table printed last must show the venue's book as it is
         # when the test reads it (a moving book raced the process's last refresh).
         sim.pause()
-        env = {**os.environ, "PENGINE_DATA_DIR": str(tmp_path), "COLUMNS": "160",
-               "PENGINE_POLYMARKET_GAMMA_URL": sim.gamma_url,
-               "PENGINE_POLYMARKET_CLOB_URL": sim.clob_url,
-               "PENGINE_POLYMARKET_WS_MARKET_URL": sim.ws_market_url}
+        env = {**os.environ, "PENGINE_DATA_DIR": str(tmp_path), "COLUMNS": "160", **sim.env()}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "prediction_engine.cli", "watch", market.slug,
             "--duration", "1.5", env=env,

@@ -60,15 +60,7 @@ def _counters_table(counters: dict[str, int], started: float) -> Table:
 
 def _exports(console: Console, venue: LocalVenue) -> None:
     """The variables that point every pengine command at `venue`."""
-    urls = {
-        "PENGINE_POLYMARKET_GAMMA_URL": venue.gamma_url,
-        "PENGINE_POLYMARKET_CLOB_URL": venue.clob_url,
-        "PENGINE_POLYMARKET_WS_MARKET_URL": venue.ws_market_url,
-    }
-    if isinstance(venue, SimPolymarket) and venue.feeds is not None:
-        urls["PENGINE_POLYMARKET_RTDS_URL"] = venue.rtds_url
-        urls["PENGINE_BINANCE_WS_URL"] = venue.binance_url
-    for name, url in urls.items():
+    for name, url in venue.env().items():
         console.print(f"  export {name}={url}", highlight=False, soft_wrap=True)
 
 

@@ -149,6 +149,14 @@ class SimPolymarket(LocalVenue):
 
     # -- addresses -----------------------------------------------------------------------
 
+    def env(self) -> dict[str, str]:
+        """The variables pointing pengine at this venue, the reference feeds included."""
+        urls = super().env()
+        if self.feeds is not None:
+            urls["PENGINE_POLYMARKET_RTDS_URL"] = self.rtds_url
+            urls["PENGINE_BINANCE_WS_URL"] = self.binance_url
+        return urls
+
     @property
     def binance_url(self) -> str:
         """Binance WebSocket base URL (`Config.binance.ws_url`); needs `reference_feeds`."""

@@ -80,6 +80,14 @@ class LocalVenue:
     ) -> None:
         await self.stop()
 
+    def env(self) -> dict[str, str]:
+        """The environment variables that point every pengine command at this venue."""
+        return {
+            "PENGINE_POLYMARKET_GAMMA_URL": self.gamma_url,
+            "PENGINE_POLYMARKET_CLOB_URL": self.clob_url,
+            "PENGINE_POLYMARKET_WS_MARKET_URL": self.ws_market_url,
+        }
+
     @property
     def base_url(self) -> str:
         """`http://127.0.0.1:PORT`."""
