@@ -13,6 +13,8 @@ from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import OrderIntent, TimeInForce
 from prediction_engine.strategy.base import Intent, StateView, Subscriptions
 
+_BOOK = (BookDelta, BookSnapshot)
+
 
 class EveryUpdateParams(msgspec.Struct, frozen=True, kw_only=True):
     """Every how many book updates to send an order."""
@@ -39,7 +41,7 @@ class EveryUpdate:
         )
 
     def on_event(self, event: Event, view: StateView) -> Iterable[Intent]:
-        if not isinstance(event, BookDelta | BookSnapshot):
+        if not isinstance(event, _BOOK):
             return ()
         self.updates += 1
         if self.updates % self.every:

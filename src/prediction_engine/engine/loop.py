@@ -266,14 +266,16 @@ class Engine:
             self.execution.on_market_event(event)
 
     def _market(self, event: Trade | TopOfBook) -> None:
-        """A trade or top of book: the clock, the feed's liveness, the venue; trades route."""
+        """A trade or top of book: the clock and the feed's liveness; a trade also goes to the
+        execution client (resting orders) and the strategies. The venue's top of book tells
+        neither anything the book does not."""
         token = event.token
         self._seen(event.venue, token, event.ts_recv)
+        if type(event) is _TOP or not isinstance(event, Trade):
+            return
         if self.execution is not None:
             self.execution.on_market_event(event)
-        # A failed isinstance against a msgspec struct class is slow: exact types first.
-        if type(event) is _TRADE or (type(event) is not _TOP and isinstance(event, Trade)):
-            self._route(event, self.routes.by_token.get(token))
+        self._route(event, self.routes.by_token.get(token))
 
     def _seen(self, venue: str, token: TokenId, recv: int) -> None:
         state = self.state

@@ -26,7 +26,7 @@ class ExecutionClient(Protocol):
         ...
 
     def on_market_event(self, event: Event) -> None:
-        """See a market event after the engine applied it to its books (resting orders may fill)."""
+        """See a book event or trade after the engine applied it (resting orders may fill)."""
         ...
 
     def on_time(self, now_ns: int) -> None:
