@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from prediction_engine.record import list_tapes
-from prediction_engine.store import convert_tape
+from prediction_engine.store.convert import convert_tape
 
 
 def tree(root: Path) -> dict[str, bytes]:

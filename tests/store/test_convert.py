@@ -9,15 +9,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from prediction_engine.store import (
-    StoreError,
-    StoreWriter,
-    convert_tape,
-    load_manifest,
-    read_events,
-    scan,
-    table_to_markets,
-)
+from prediction_engine.store.convert import StoreWriter, convert_tape
+from prediction_engine.store.manifest import StoreError, load_manifest
+from prediction_engine.store.query import read_events, scan
+from prediction_engine.store.schema import table_to_markets
 from prediction_engine.tape import (
     BINANCE_TRADE,
     PENGINE_MARKET,

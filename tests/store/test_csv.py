@@ -10,8 +10,9 @@ import pytest
 
 from prediction_engine.core.events import BookDelta, BookSnapshot, ReferencePrice, Side, Trade
 from prediction_engine.core.ids import Venue
-from prediction_engine.store import load_manifest, read_events, scan
 from prediction_engine.store.csv_in import CsvError, convert_csv
+from prediction_engine.store.manifest import load_manifest
+from prediction_engine.store.query import read_events, scan
 
 MARKET = "0x5f65177b394277fd294cd75650044e32ba009a95022d88a0c1d565897d72f8f1"
 TOKEN = "52114319501245915516055106046884209969926127482827954674443846427813813222426"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 # Importing `data` registers it on the app (with `markets`, so `data` stays a sub-command).
 from prediction_engine.cli import app, data, markets  # noqa: F401
-from prediction_engine.store import load_manifest
+from prediction_engine.store.manifest import load_manifest
 
 MARKET = "0x5f65177b394277fd294cd75650044e32ba009a95022d88a0c1d565897d72f8f1"
 TOKEN = "52114319501245915516055106046884209969926127482827954674443846427813813222426"

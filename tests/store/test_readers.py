@@ -10,7 +10,8 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from prediction_engine.store import ConvertStats, convert_tape, scan, summarize
+from prediction_engine.store.convert import ConvertStats, convert_tape
+from prediction_engine.store.query import scan, summarize
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
@@ -22,18 +22,13 @@ from prediction_engine.cli import app
 from prediction_engine.cli.common import fail, parse_time
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.numbers import format_micro
-from prediction_engine.store import (
-    TABLES,
-    ConvertStats,
-    StoreError,
-    check_bucket,
-    convert_tape,
-    resolve_root,
-    scan,
-    summarize,
-)
-from prediction_engine.store.csv_in import CSV_TABLES, CsvError, CsvRows, read_csv, write_csv
+from prediction_engine.store.manifest import StoreError
+from prediction_engine.store.tables import CSV_TABLES, TABLES
 from prediction_engine.tape import TapeError
+
+if TYPE_CHECKING:  # pyarrow and polars load only when a command reads or writes the store
+    from prediction_engine.store.convert import ConvertStats
+    from prediction_engine.store.csv_in import CsvRows
 
 __all__ = ["data_app", "default_root"]
 
@@ -72,6 +67,8 @@ RootArgument = Annotated[
 
 
 def _root(path: Path | None) -> Path:
+    from prediction_engine.store.query import resolve_root
+
     try:
         return resolve_root(path or default_root())
     except StoreError as e:
@@ -101,6 +98,8 @@ def list_store(
     Read from the store's manifest.json, so it is instant on any size of store.
     Example: pengine data list data/recording
     """
+    from prediction_engine.store.query import summarize
+
     path = _root(root)
     try:
         summary = summarize(path)
@@ -177,6 +176,8 @@ def show(  # noqa: PLR0917 (typer options)
     if table not in TABLES:
         raise typer.BadParameter(f"unknown table {table!r}; one of {', '.join(TABLES)}",
                                  param_hint="--table")
+    from prediction_engine.store.query import scan
+
     from_ns, to_ns = _time_option(from_, "--from"), _time_option(to, "--to")
     path = _root(root)
     try:
@@ -221,6 +222,8 @@ def _expand(inputs: list[Path]) -> list[Path]:
 def _check_csv(paths: list[Path], table: str | None, micro: bool,
                venue: str | None) -> dict[Path, CsvRows]:
     """Read and check every CSV input before anything is written."""
+    from prediction_engine.store.csv_in import CsvError, read_csv
+
     if not paths:
         return {}
     if table is None:
@@ -249,6 +252,9 @@ def _progress() -> Progress:
 
 def _convert_all(paths: list[Path], csvs: dict[Path, CsvRows], root: Path,
                  bucket_s: int) -> list[ConvertStats]:
+    from prediction_engine.store.convert import convert_tape
+    from prediction_engine.store.csv_in import write_csv
+
     results: list[ConvertStats] = []
     sizes = {p: p.stat().st_size for p in paths}
     with _progress() as progress:
@@ -328,6 +334,8 @@ def convert(  # noqa: PLR0917 (typer options)
     row is checked first, and a bad one stops the command before anything is written.
     Example: pengine data convert data/recording/tapes --out data/recording/store
     """
+    from prediction_engine.store.convert import check_bucket
+
     try:
         check_bucket(bucket_s)
     except ValueError as e:

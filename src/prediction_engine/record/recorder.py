@@ -115,7 +115,7 @@ class Recorder:
         if parquet:  # imported here: pyarrow is only loaded when the store is written
             from prediction_engine.record.recovery import recover_tapes
             from prediction_engine.record.store_thread import StoreThread
-            from prediction_engine.store import check_bucket
+            from prediction_engine.store.convert import check_bucket
 
             check_bucket(bucket_s)
             recovered = recover_tapes(self.tapes_dir, self.store_root, bucket_s, on_recover)

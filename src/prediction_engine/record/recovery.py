@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from prediction_engine.record.segments import list_tapes
-from prediction_engine.store import convert_tape, load_manifest
+from prediction_engine.store.convert import convert_tape
+from prediction_engine.store.manifest import load_manifest
 
 __all__ = ["complete_tapes", "recover_tapes"]
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Final
 
-from prediction_engine.store import StoreWriter
+from prediction_engine.store.convert import StoreWriter
 
 __all__ = ["StoreThread"]
 

@@ -6,56 +6,7 @@ tables' columns, ``manifest`` says what the store holds, ``query`` lists and rea
 ``schema`` converts events to columns and back.
 
 May import ``core``, ``tape``, the venue parsers (pure codecs), pyarrow and polars; never the
-engine, sessions or anything doing network I/O.
+engine, sessions or anything doing network I/O. Import from the modules (``store.convert``,
+``store.query``, ...): this package itself loads nothing, so a command that only names the
+tables (``store.tables``) does not pay for pyarrow and polars.
 """
-
-from prediction_engine.store.convert import ConvertStats, StoreWriter, check_bucket, convert_tape
-from prediction_engine.store.manifest import (
-    FileEntry,
-    Manifest,
-    StoreError,
-    TapeEntry,
-    load_manifest,
-)
-from prediction_engine.store.query import (
-    PartitionSummary,
-    StoreSummary,
-    read_events,
-    resolve_root,
-    scan,
-    summarize,
-)
-from prediction_engine.store.schema import (
-    SCHEMA_VERSION,
-    SCHEMAS,
-    TABLES,
-    MarketRecord,
-    events_to_table,
-    table_to_events,
-    table_to_markets,
-)
-
-__all__ = [
-    "SCHEMAS",
-    "SCHEMA_VERSION",
-    "TABLES",
-    "ConvertStats",
-    "FileEntry",
-    "Manifest",
-    "MarketRecord",
-    "PartitionSummary",
-    "StoreError",
-    "StoreSummary",
-    "StoreWriter",
-    "TapeEntry",
-    "check_bucket",
-    "convert_tape",
-    "events_to_table",
-    "load_manifest",
-    "read_events",
-    "resolve_root",
-    "scan",
-    "summarize",
-    "table_to_events",
-    "table_to_markets",
-]

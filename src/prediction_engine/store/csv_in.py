@@ -37,6 +37,7 @@ from prediction_engine.core.ids import Venue, parse_condition_id, parse_token_id
 from prediction_engine.core.numbers import parse_micro
 from prediction_engine.store.convert import ConvertStats, StoreWriter
 from prediction_engine.store.schema import SCHEMAS, check_reference
+from prediction_engine.store.tables import CSV_TABLES
 from prediction_engine.tape import tape_index
 
 __all__ = ["CSV_TABLES", "CsvError", "CsvRows", "convert_csv", "read_csv", "write_csv"]
@@ -167,8 +168,7 @@ _COLUMNS: Final[dict[str, tuple[type, dict[str, _Parse], frozenset[str]]]] = {
         "trade_id": _str,
     }, frozenset(("symbol", "price"))),
 }
-CSV_TABLES: Final = tuple(_COLUMNS)
-"""Tables a CSV file can fill (lifecycle and markets come from tapes only)."""
+assert tuple(_COLUMNS) == CSV_TABLES, "one CSV reading per table a CSV can fill"
 
 # Fields an event requires that a CSV may leave out (empty or absent): filled with these.
 _FILLED: Final[dict[str, dict[str, Any]]] = {

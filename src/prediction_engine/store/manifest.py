@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 
-from prediction_engine.store.schema import SCHEMA_VERSION
+from prediction_engine.store.tables import SCHEMA_VERSION
 
 __all__ = [
     "MANIFEST_NAME",

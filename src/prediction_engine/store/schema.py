@@ -42,6 +42,18 @@ from prediction_engine.store.columns import (
     struct_columns,
     tuples,
 )
+from prediction_engine.store.tables import (
+    BOOK_DELTAS,
+    BOOK_SNAPSHOTS,
+    LIFECYCLE,
+    MARKETS,
+    REFERENCE_PRICES,
+    SCHEMA_VERSION,
+    TABLES,
+    TICK_SIZES,
+    TOP_OF_BOOK,
+    TRADES,
+)
 
 __all__ = [
     "BOOK_DELTAS",
@@ -66,16 +78,7 @@ __all__ = [
     "table_to_markets",
 ]
 
-SCHEMA_VERSION: Final = 1
 
-BOOK_SNAPSHOTS: Final = "book_snapshots"
-BOOK_DELTAS: Final = "book_deltas"
-TRADES: Final = "trades"
-TOP_OF_BOOK: Final = "top_of_book"
-TICK_SIZES: Final = "tick_sizes"
-REFERENCE_PRICES: Final = "reference_prices"
-LIFECYCLE: Final = "lifecycle"
-MARKETS: Final = "markets"
 
 
 class MarketRecord(msgspec.Struct, frozen=True):
@@ -147,7 +150,7 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
 }
 """Every table's schema, in the documented column order."""
 
-TABLES: Final = tuple(SCHEMAS)
+assert tuple(SCHEMAS) == TABLES, "one schema per table, in the tables' order"
 MARKET_TABLES: Final = tuple(t for t in TABLES if t != REFERENCE_PRICES)
 """Tables partitioned by condition id (``reference_prices`` is partitioned by symbol)."""
 
