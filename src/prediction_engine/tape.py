@@ -40,6 +40,7 @@ __all__ = [
     "TapeReader",
     "TapeRecord",
     "TapeWriter",
+    "encode_frame",
     "read_tape",
     "tape_index",
     "tape_source",
@@ -99,6 +100,15 @@ def _open_binary(path: Path, mode: str) -> IO[bytes]:
     return open(path, mode)
 
 
+def encode_frame(recv_ns: int, channel: bytes, text: str) -> bytes:
+    """One tape line, the same bytes ``msgspec.json.encode(TapeRecord(...)) + b"\\n"`` gives.
+
+    ``channel`` is the channel name already encoded as a JSON string (``b'"polymarket.market"'``):
+    a recorder encodes it once per channel, not once per frame.
+    """
+    return b'{"t":%d,"ch":%b,"raw":%b}\n' % (recv_ns, channel, _encoder.encode(text))
+
+
 class TapeWriter:
     """Append frames to a tape; writes the header when the file is new or empty."""
 
@@ -115,7 +125,7 @@ class TapeWriter:
     def write(self, recv_ns: int, channel: str, raw: str | bytes) -> None:
         """Append one frame."""
         text = raw.decode() if isinstance(raw, bytes) else raw
-        self._file.write(_encoder.encode(TapeRecord(recv_ns, channel, text)) + b"\n")
+        self._file.write(encode_frame(recv_ns, _encoder.encode(channel), text))
         self.frames += 1
 
     def flush(self) -> None:

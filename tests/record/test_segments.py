@@ -11,14 +11,13 @@ import pytest
 from prediction_engine.record.segments import (
     DAY_NS,
     TapeSegment,
-    encode_frame,
     list_tapes,
     next_tape_index,
     segment_path,
     tape_index,
     utc_date,
 )
-from prediction_engine.tape import POLYMARKET_MARKET, TapeReader, TapeRecord
+from prediction_engine.tape import POLYMARKET_MARKET, TapeReader, TapeRecord, encode_frame
 
 NOON_2026_03_01 = 1_772_366_400 * 1_000_000_000
 

@@ -23,12 +23,11 @@ from typing import IO, Any, Final
 
 import msgspec
 
-from prediction_engine.tape import TAPE_VERSION
+from prediction_engine.tape import TAPE_VERSION, encode_frame
 
 __all__ = [
     "DAY_NS",
     "TapeSegment",
-    "encode_frame",
     "list_tapes",
     "next_tape_index",
     "segment_path",
@@ -72,14 +71,6 @@ def next_tape_index(tapes_dir: Path) -> int:
 def segment_path(tapes_dir: Path, index: int, first_ns: int) -> Path:
     """Where segment ``index`` starting at ``first_ns`` goes."""
     return tapes_dir / utc_date(first_ns) / f"tape-{index:06d}.jsonl.gz"
-
-
-def encode_frame(recv_ns: int, channel: bytes, text: str) -> bytes:
-    """One tape line, the same bytes :class:`~prediction_engine.tape.TapeRecord` encodes to.
-
-    ``channel`` is the channel name as a JSON string (``b'"polymarket.market"'``).
-    """
-    return b'{"t":%d,"ch":%b,"raw":%b}\n' % (recv_ns, channel, _encode(text))
 
 
 class TapeSegment:
