@@ -45,6 +45,18 @@ def _without_time(records: list[msgspec.Struct]) -> list[tuple[object, ...]]:
     return [msgspec.structs.astuple(r)[1:] for r in records]
 
 
+async def _inject(sim: SimPolymarket, event_slug: str) -> None:
+    """Put an arbitrage on the event. The simulator refuses while an episode is still running
+    or when the outcome it picked cannot be made cheap enough at that moment: try again."""
+    for _ in range(50):
+        try:
+            await sim.inject_arbitrage(event_slug, edge_ticks=60, lifetime_s=1)
+            return
+        except ValueError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the simulator would not put an arbitrage on {event_slug}")
+
+
 async def _paper_session(out: Path) -> RunRecorder:
     sim_config = SimConfig(seed=7, updates_per_second=120, reference_feeds=False,
                            updown_assets=())
@@ -72,7 +84,7 @@ async def _paper_session(out: Path) -> RunRecorder:
             event_slug = next(m.event_slug for m in markets if m.neg_risk and m.event_slug)
             for _ in range(2):
                 before = engine.counters.fills
-                await sim.inject_arbitrage(event_slug, edge_ticks=60, lifetime_s=1)
+                await _inject(sim, event_slug)
                 await wait_for(lambda b=before: engine.counters.fills > b, 5)  # type: ignore[misc]
                 await asyncio.sleep(1.5)
             plain = next(m for m in markets if not m.neg_risk)
