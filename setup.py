@@ -1,6 +1,6 @@
 """Build hook: compile the hot paths with mypyc for speed (same source, pure-Python fallback).
 
-The order book and its sync, micro-unit numbers, the Polymarket parser, the engine loop and
+The order book and its sync, micro-unit numbers, the Polymarket parser, the engine clocks, loop and
 state, and the backtest's replay loop.
 Set ``PENGINE_PURE_PYTHON=1`` to skip compilation (e.g. to debug them in Python).
 """
@@ -19,6 +19,7 @@ if os.environ.get("PENGINE_PURE_PYTHON") != "1":
             "src/prediction_engine/core/book_sync.py",
             "src/prediction_engine/core/numbers.py",
             "src/prediction_engine/venues/polymarket/parse.py",
+            "src/prediction_engine/engine/clock.py",
             "src/prediction_engine/engine/loop.py",
             "src/prediction_engine/engine/state.py",
             "src/prediction_engine/backtest/runner.py",

@@ -29,12 +29,13 @@ from prediction_engine.core.book_sync import BookSet
 from prediction_engine.core.commands import ExecutionReport
 from prediction_engine.core.events import BookDelta, BookSnapshot, TickSizeChanged, Trade
 from prediction_engine.core.ids import TokenId
+from prediction_engine.engine.clock import ManualClock
 from prediction_engine.engine.loop import Engine
 from prediction_engine.engine.messages import Message, TimerTick
 from prediction_engine.execution.paper import PaperExecution
 from prediction_engine.strategy.base import Strategy
 
-__all__ = ["Backtest", "BacktestConfig", "Frame", "ReplayClock"]
+__all__ = ["Backtest", "BacktestConfig", "Frame"]
 
 _NEVER = 1 << 62
 
@@ -42,23 +43,6 @@ Frame = tuple[int, Sequence[Message]]
 """One recorded venue frame: its receive time and the messages parsed from it."""
 
 _BOOK = (BookDelta, BookSnapshot, TickSizeChanged)
-
-
-class ReplayClock:
-    """The engine's clock in a replay: replay time, moved only by the replay, never back."""
-
-    def __init__(self, now_ns: int = 0) -> None:
-        self.now = now_ns
-
-    def now_ns(self) -> int:
-        """Return the replay time."""
-        return self.now
-
-    def set(self, now_ns: int) -> None:
-        """Jump to ``now_ns`` (not earlier than the current time)."""
-        if now_ns < self.now:
-            raise ValueError("a clock does not go backwards")
-        self.now = now_ns
 
 
 @dataclass
@@ -72,7 +56,7 @@ class Backtest:
 
     def __init__(self, strategies: Sequence[Strategy], config: BacktestConfig) -> None:
         self.config = config
-        self.clock = ReplayClock(0)
+        self.clock = ManualClock(0)
         self.recorder = RunRecorder()
         self.engine = Engine(strategies, self.clock, config.engine, telemetry=self.recorder)
         self.now = 0
