@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol, TextIO
@@ -38,6 +38,7 @@ __all__ = [
     "Record",
     "SignalRecord",
     "Telemetry",
+    "TelemetryFanOut",
     "TelemetrySink",
     "market_dir_name",
 ]
@@ -136,6 +137,38 @@ class TelemetrySink(Protocol):
     def market_info(self, market: Market, extra: Mapping[str, str] | None = None) -> None:
         """A market the strategies trade became known."""
         ...
+
+class TelemetryFanOut:
+    """Hand every record to several sinks in order (files, metrics, dashboard, journal)."""
+
+    def __init__(self, sinks: Sequence[TelemetrySink]) -> None:
+        self.sinks = tuple(sinks)
+
+    def signal(self, record: SignalRecord) -> None:
+        """Pass a signal record on."""
+        for sink in self.sinks:
+            sink.signal(record)
+
+    def order(self, record: OrderRecord) -> None:
+        """Pass an order record on."""
+        for sink in self.sinks:
+            sink.order(record)
+
+    def fill(self, record: FillRecord) -> None:
+        """Pass a fill record on."""
+        for sink in self.sinks:
+            sink.fill(record)
+
+    def latency(self, record: LatencyRecord) -> None:
+        """Pass a latency record on."""
+        for sink in self.sinks:
+            sink.latency(record)
+
+    def market_info(self, market: Market, extra: Mapping[str, str] | None = None) -> None:
+        """Pass a market description on."""
+        for sink in self.sinks:
+            sink.market_info(market, extra)
+
 
 _HEADERS: dict[str, tuple[str, ...]] = {
     "signals.csv": ("ts_ns", "time_utc", "strategy", "market", "token", "side", "edge",

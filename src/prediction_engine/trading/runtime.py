@@ -4,6 +4,11 @@
 subscriptions; the runtime turns additions and removals into (un)subscriptions of one shared
 Polymarket market-data session, and opens Binance and RTDS reference sessions for the symbols
 the strategies asked for. Every session hands its events to the engine's one bounded inbox.
+
+Observers plug in without touching the engine: ``sinks`` receive the engine's telemetry records
+(next to the CSV files), and ``services`` are coroutines started in the runtime's task group
+once it runs (a metrics server, a dashboard publisher, a notifier); they are cancelled when the
+runtime stops, after the engine has finished.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +29,7 @@ from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.loop import Engine, EngineConfig
 from prediction_engine.engine.messages import Inbox, Stop
-from prediction_engine.engine.telemetry import Telemetry
+from prediction_engine.engine.telemetry import Telemetry, TelemetryFanOut, TelemetrySink
 from prediction_engine.execution.paper import PaperExecution
 from prediction_engine.strategy.base import Strategy, Subscriptions
 from prediction_engine.venues.binance.session import BinanceTradeSession
@@ -33,7 +38,7 @@ from prediction_engine.venues.polymarket.rest import ClobClient
 from prediction_engine.venues.polymarket.rtds_session import RtdsSession
 from prediction_engine.venues.polymarket.session import MarketDataSession
 
-__all__ = ["RawHooks", "TradingRuntime"]
+__all__ = ["RawHooks", "Service", "TradingRuntime"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,10 @@ class RawHooks:
     market: RawFrameHook | None = None
     binance: RawFrameHook | None = None
     rtds: RawFrameHook | None = None
+
+
+Service = Callable[["TradingRuntime"], Awaitable[None]]
+"""A coroutine function run next to the engine for as long as the runtime runs."""
 
 
 class _Tee:
@@ -73,6 +82,8 @@ class TradingRuntime:
         hooks: RawHooks | None = None,
         reference_feeds: Sequence[str] = ("binance", "rtds"),
         tap: EventSink | None = None,
+        sinks: Sequence[TelemetrySink] = (),
+        services: Sequence[Service] = (),
     ) -> None:
         self.config = config
         self.clock = clock
@@ -82,11 +93,15 @@ class TradingRuntime:
         self.inbox = Inbox()
         sink: EventSink = self.inbox if tap is None else _Tee(self.inbox, tap)
         self.telemetry = Telemetry(telemetry_dir) if telemetry_dir is not None else None
+        every: list[TelemetrySink] = [] if self.telemetry is None else [self.telemetry]
+        every.extend(sinks)
+        self.services = tuple(services)
+        sink_all = None if not every else every[0] if len(every) == 1 else TelemetryFanOut(every)
         self.engine = Engine(
             strategies,
             clock,
             engine_config,
-            telemetry=self.telemetry,
+            telemetry=sink_all,
             on_subscriptions=self._subscriptions_changed,
         )
         self.paper = PaperExecution(
@@ -129,6 +144,10 @@ class TradingRuntime:
             writer = None
             if self.telemetry is not None:
                 writer = group.create_task(self.telemetry.run(), name="telemetry-writer")
+            services = [
+                group.create_task(_service(service, self), name=f"service-{index}")
+                for index, service in enumerate(self.services)
+            ]
             subscriptions = self.engine.subscriptions
             tokens = sorted(subscriptions.tokens | self._watched)
             group.create_task(self.session.run(tokens), name="books")
@@ -139,6 +158,8 @@ class TradingRuntime:
                 await session.close()
             await self.inbox.put(Stop())
             await engine
+            for task in services:
+                task.cancel()
             if writer is not None:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -179,3 +200,9 @@ class TradingRuntime:
         for session in sessions:
             self.reference_sessions.append(session)
             self._group.create_task(session.run(), name=f"reference-{','.join(fresh)}")
+
+
+async def _service(service: Service, runtime: TradingRuntime) -> None:
+    """Run one service; its cancellation at shutdown is the normal end, not an error."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await service(runtime)
