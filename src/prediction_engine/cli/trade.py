@@ -29,6 +29,8 @@ from prediction_engine.cli.common import (
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.updown import UPDOWN_ASSETS, UPDOWN_INTERVALS
+from prediction_engine.storage.errors import JournalError
+from prediction_engine.storage.journal import JournalOptions
 from prediction_engine.strategy.registry import StrategyError
 from prediction_engine.trading.paper import PaperOptions, run_paper
 from prediction_engine.trading.status import TradingStatus
@@ -108,6 +110,8 @@ def _run(coro: Coroutine[object, object, _T]) -> _T:
         raise typer.BadParameter(str(e)) from e
     except _VENUE_ERRORS as e:
         _venue_down(e)
+    except JournalError as e:
+        fail(str(e), 3)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 
@@ -155,6 +159,28 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
     max_exposure: MaxExposureOption = "500",
     max_daily_loss: MaxLossOption = "50",
     kelly: KellyOption = 0.5,
+    journal: Annotated[
+        str | None,
+        typer.Option(help="The journal: a DuckDB file or postgresql://user@host/db[?schema=S] "
+                     "(default OUT/journal.duckdb; 'none': no journal). A run with the same "
+                     "strategies, parameters, markets and limits continues where it stopped."),
+    ] = None,
+    journal_flush_ms: Annotated[
+        float, typer.Option(help="Commit the journal this often (0: every order and report "
+                            "before going on).", min=0)
+    ] = 100.0,
+    snapshot_every: Annotated[
+        float, typer.Option(help="Snapshot the engine's state into the journal this often "
+                            "(seconds).", min=0.1)
+    ] = 30.0,
+    on_stop: Annotated[
+        str, typer.Option(help="On Ctrl-C or SIGTERM: 'cancel' open orders, or 'keep' them "
+                          "(they rest again when the run restarts).")
+    ] = "cancel",
+    restore_from_journal: Annotated[
+        bool, typer.Option(help="Rebuild the state from every journal record instead of the "
+                           "newest snapshot (when a snapshot is damaged).")
+    ] = False,
 ) -> None:
     """Paper-trade strategies against live order books: no orders reach the venue.
 
@@ -163,8 +189,15 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
     GTD, post-only), taker fees from each market's fee schedule, and settlement at 1/0 when
     markets resolve. Telemetry (signals, orders, fills, latency per market) goes to OUT.
 
+    Every signal, order, report, fill, position and cash movement is journaled (with periodic
+    snapshots of the state) before it takes effect; after a crash, the same command restores
+    cash, positions, open orders and strategy state and carries on. Query it with
+    `pengine journal`.
+
     Example: pengine paper -s arbitrage -p arbitrage.min_edge=0.01 --markets election
     """
+    if on_stop not in ("cancel", "keep"):
+        raise typer.BadParameter("must be 'cancel' or 'keep'", param_hint="--on-stop")
     settings = load_settings()
     options = PaperOptions(
         strategies=tuple(strategy or ()),
@@ -175,6 +208,11 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         out_dir=out,
         engine=engine_config(cash, max_position, max_exposure, max_daily_loss, kelly),
         record=record,
+        journal=None if journal == "none" else journal or "",
+        journal_options=JournalOptions(flush_interval_s=journal_flush_ms / 1000,
+                                       snapshot_interval_s=snapshot_every),
+        cancel_on_stop=on_stop == "cancel",
+        restore_from_journal=restore_from_journal,
     )
     console = Console()
     console.print(f"[bold]pengine paper[/]: {', '.join(options.strategies) or '?'}; "
@@ -184,7 +222,7 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         def on_tick(status: TradingStatus) -> None:
             live.update(Group(status_table(status, "Paper trading"), positions_table(status)))
 
-        final = _run(run_paper(settings, options, on_tick=on_tick))
+        final = _run(run_paper(settings, options, on_tick=on_tick, on_message=live.console.print))
     console.print(status_table(final, f"Paper summary ({final.elapsed_s:.0f} s)"))
     console.print(positions_table(final))
     console.print(f"written: {out / 'summary.json'}, telemetry under {out / 'telemetry'}")

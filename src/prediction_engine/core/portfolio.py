@@ -109,6 +109,16 @@ class Portfolio:
         self.fees = 0
         self._positions: dict[TokenId, Position] = {}
 
+    @classmethod
+    def restore(
+        cls, starting_cash: int, cash: int, realized: int, fees: int, positions: Iterable[Position]
+    ) -> Portfolio:
+        """Rebuild a portfolio from its ledger (a journal snapshot)."""
+        portfolio = cls(starting_cash)
+        portfolio.cash, portfolio.realized, portfolio.fees = cash, realized, fees
+        portfolio._positions = {p.token: p for p in positions}
+        return portfolio
+
     @property
     def positions(self) -> Mapping[TokenId, Position]:
         """Every token ever traded, flat ones included (they keep their realized PnL)."""

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+import msgspec
+
 from prediction_engine.core.commands import CancelOrder, ExecutionReport, SubmitOrder
 from prediction_engine.core.events import (
     BookDelta,
@@ -34,6 +36,7 @@ from prediction_engine.core.events import (
     MarketListed,
     MarketResolved,
     ReferencePrice,
+    Side,
     TickSizeChanged,
     TopOfBook,
     Trade,
@@ -48,9 +51,11 @@ from prediction_engine.core.orders import (
     OrderStatus,
     apply,
 )
+from prediction_engine.core.portfolio import Portfolio, Position
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.config import EngineConfig
 from prediction_engine.engine.decide import size_signal
+from prediction_engine.engine.journaling import CashMovement, JournalKind, JournalSink
 from prediction_engine.engine.messages import (
     AddMarkets,
     CancelMarketOrders,
@@ -62,6 +67,7 @@ from prediction_engine.engine.messages import (
     frames,
 )
 from prediction_engine.engine.routing import Routes
+from prediction_engine.engine.snapshot import EngineSnapshot, PortfolioState
 from prediction_engine.engine.state import EngineState, EngineView, market_from_listing
 from prediction_engine.engine.telemetry import (
     FillRecord,
@@ -72,6 +78,7 @@ from prediction_engine.engine.telemetry import (
 )
 from prediction_engine.execution.base import ExecutionClient
 from prediction_engine.risk import (
+    KillSwitch,
     Rejected,
     RiskState,
     check,
@@ -79,7 +86,14 @@ from prediction_engine.risk import (
     summarize,
     with_order,
 )
-from prediction_engine.strategy.base import Basket, CancelOrders, Intent, Strategy, Subscriptions
+from prediction_engine.strategy.base import (
+    Basket,
+    CancelOrders,
+    Intent,
+    PersistentStrategy,
+    Strategy,
+    Subscriptions,
+)
 from prediction_engine.strategy.sizing import Signal
 
 __all__ = ["Engine", "EngineConfig", "EngineCounters", "SubscriptionListener"]
@@ -93,6 +107,7 @@ _DELTA: Final = BookDelta
 _SNAPSHOT: Final = BookSnapshot
 _TOP: Final = TopOfBook
 _TRADE: Final = Trade
+_K: Final = JournalKind
 
 SubscriptionListener = Callable[[Subscriptions, Subscriptions], None]
 """``listener(added, removed)``: the aggregate subscriptions changed (the runner (un)subscribes)."""
@@ -128,8 +143,10 @@ class Engine:
         *,
         telemetry: TelemetrySink | None = None,
         on_subscriptions: SubscriptionListener | None = None,
+        journal: JournalSink | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        self.journal = journal
         self.state = EngineState(self.config.starting_cash, self.config.stale)
         self.view = EngineView(self.state)
         self.strategies = list(strategies)
@@ -254,6 +271,8 @@ class Engine:
         elif isinstance(message, EngageKillSwitch):
             self.kill(message.reason)
         elif isinstance(message, Stop):
+            if message.cancel_orders:
+                self.cancel_where(lambda o: True, "shutdown")
             self._stopped = True
 
     def _book(self, event: BookDelta | BookSnapshot | TickSizeChanged) -> None:
@@ -307,7 +326,12 @@ class Engine:
         self.cancel_where(lambda o: o.market == event.market, "market resolved")
         if any(state.portfolio.shares(t) for t in event.tokens):
             self.counters.settlements += 1
-        state.portfolio.resolve(event)
+            journal = self.journal
+            if journal is not None:
+                journal.append(_K.RESOLUTION, state.now_ns, event)
+            received = state.portfolio.resolve(event)
+            if journal is not None:
+                self._journal_settlement(journal, event, received)
         state.close_market(event.market)
         self._route(event, self.routes.by_market.get(event.market))
         removed = self.routes.remove_market(event.market, event.tokens)
@@ -325,6 +349,9 @@ class Engine:
         reason = halt_reason(state.risk_state(), self.config.limits)
         if reason is not None and not state.kill_switch.engaged:
             self.kill(f"{reason.value}: daily PnL {state.daily_pnl / ONE:.2f} USD")
+        journal = self.journal
+        if journal is not None and journal.snapshot_due(state.now_ns):
+            journal.append(_K.SNAPSHOT, state.now_ns, self.export_state())
 
     def _update_daily_pnl(self) -> None:
         state = self.state
@@ -342,28 +369,41 @@ class Engine:
     def _report(self, report: ExecutionReport) -> None:
         state = self.state
         self.counters.reports += 1
+        strategy = state.order_strategy.get(report.client_id, "")
+        journal = self.journal
+        if journal is not None:  # write-ahead: journaled before the engine acts on it
+            journal.append(_K.REPORT, report.event.ts_ns, report, strategy)
+        order = self._apply_report(report)
+        if order is None:
+            return
+        if report.fill is not None:
+            self.counters.fills += 1
+            position = state.portfolio.apply_fill(report.fill)
+            if journal is not None:
+                self._journal_fill(journal, report, position)
+            self._record_fill(strategy, report)
+        self._record_order(strategy, order)
+
+    def _apply_report(self, report: ExecutionReport) -> Order | None:
+        """Move the order through its lifecycle; ``None`` if the report cannot apply."""
+        state = self.state
         order = state.orders.get(report.client_id)
         if order is None:
             self.counters.unknown_reports += 1
             log.warning("report for unknown order %s ignored", report.client_id)
-            return
+            return None
         try:
             order = apply(order, report.event)
         except IllegalTransition as e:
             self.counters.illegal_reports += 1
             log.error("execution report breaks the order lifecycle: %s", e)
-            return
+            return None
         state.orders[order.client_id] = order
         if order.is_open:
             state.open_orders[order.client_id] = order
         else:
             state.open_orders.pop(order.client_id, None)
-        strategy = state.order_strategy.get(order.client_id, "")
-        if report.fill is not None:
-            self.counters.fills += 1
-            state.portfolio.apply_fill(report.fill)
-            self._record_fill(strategy, report)
-        self._record_order(strategy, order)
+        return order
 
     # -- evaluate --------------------------------------------------------------------------
 
@@ -462,18 +502,26 @@ class Engine:
 
     def _send(self, strategy: Strategy, order: Order) -> None:
         state = self.state
-        state.orders[order.client_id] = order
-        state.open_orders[order.client_id] = order
-        state.order_strategy[order.client_id] = strategy.id
-        state.last_order_ns[order.market] = state.now_ns
-        self.counters.orders += 1
-        self._record_order(strategy.id, order)
         if self.execution is None:
             raise RuntimeError("engine has no execution client: call attach() first")
+        command = SubmitOrder(order=order, strategy=strategy.id, ts_ns=state.now_ns)
+        if self.journal is not None:  # write-ahead: journaled before it is sent
+            self.journal.append(_K.SUBMIT, command.ts_ns, command, strategy.id)
+        self._track(command)
+        self.counters.orders += 1
+        self._record_order(strategy.id, order)
         if not self._first_command_ns:
             self._first_command_ns = self._clock.now_ns()
             self._first_order = order
-        self.execution.send(SubmitOrder(order=order, strategy=strategy.id, ts_ns=state.now_ns))
+        self.execution.send(command)
+
+    def _track(self, command: SubmitOrder) -> None:
+        """Hold a submitted order as ours: open, owned by its strategy, its market cooling."""
+        state, order = self.state, command.order
+        state.orders[order.client_id] = order
+        state.open_orders[order.client_id] = order
+        state.order_strategy[order.client_id] = command.strategy
+        state.last_order_ns[order.market] = command.ts_ns
 
     def _cancel_own(self, strategy: Strategy, intent: CancelOrders) -> None:
         owner = self.state.order_strategy
@@ -486,20 +534,138 @@ class Engine:
     def cancel_where(self, predicate: Callable[[Order], bool], reason: str) -> int:
         """Send a cancel for every open order matching ``predicate``; return how many."""
         doomed = [o for o in self.state.open_orders.values() if predicate(o)]
+        journal = self.journal
         for order in doomed:
             self.counters.cancels += 1
+            command = CancelOrder(client_id=order.client_id, reason=reason, ts_ns=self.state.now_ns)
+            if journal is not None:
+                owner = self.state.order_strategy.get(order.client_id, "")
+                journal.append(_K.CANCEL, command.ts_ns, command, owner)
             if self.execution is not None:
-                self.execution.send(
-                    CancelOrder(client_id=order.client_id, reason=reason, ts_ns=self.state.now_ns)
-                )
+                self.execution.send(command)
         return len(doomed)
 
     def kill(self, reason: str) -> None:
         """Engage the kill switch: cancel every open order, refuse every new one."""
         state = self.state
         state.kill_switch = state.kill_switch.engage(reason, state.now_ns)
+        if self.journal is not None:
+            self.journal.append(_K.KILL_SWITCH, state.now_ns, state.kill_switch)
         log.error("kill switch engaged: %s", reason)
         self.cancel_where(lambda o: True, f"kill switch: {reason}")
+
+    # -- journal, snapshots and restore -----------------------------------------------------
+
+    def _journal_fill(
+        self, journal: JournalSink, report: ExecutionReport, position: Position
+    ) -> None:
+        fill = report.fill
+        if fill is None:
+            return
+        state = self.state
+        direction = 1 if fill.side is Side.BUY else -1
+        strategy = state.order_strategy.get(fill.client_id, "")
+        journal.append(_K.POSITION, fill.ts_ns, position, strategy)
+        movement = CashMovement(
+            ts_ns=fill.ts_ns,
+            amount=-(direction * fill.notional + fill.fee),
+            balance=state.portfolio.cash,
+            reason="fill",
+            market=fill.market,
+            client_id=fill.client_id,
+            trade_id=fill.trade_id,
+        )
+        journal.append(_K.CASH, fill.ts_ns, movement, strategy)
+
+    def _journal_settlement(
+        self, journal: JournalSink, event: MarketResolved, received: int
+    ) -> None:
+        portfolio, now = self.state.portfolio, self.state.now_ns
+        for token in event.tokens:
+            position = portfolio.position(token)
+            if position is not None:
+                journal.append(_K.POSITION, now, position)
+        movement = CashMovement(
+            ts_ns=now, amount=received, balance=portfolio.cash, reason="settlement",
+            market=event.market,
+        )
+        journal.append(_K.CASH, now, movement)
+
+    def export_state(self) -> EngineSnapshot:
+        """The state trading continues from after a restart (see :mod:`.snapshot`)."""
+        state = self.state
+        portfolio = state.portfolio
+        persisted: dict[str, msgspec.Raw] = {}
+        for strategy in self.strategies:
+            if isinstance(strategy, PersistentStrategy):
+                persisted[strategy.id] = msgspec.Raw(msgspec.json.encode(strategy.persist()))
+        open_ids = state.open_orders.keys()
+        return EngineSnapshot(
+            ts_ns=state.now_ns,
+            portfolio=PortfolioState(
+                starting_cash=portfolio.starting_cash, cash=portfolio.cash,
+                realized=portfolio.realized, fees=portfolio.fees,
+                positions=tuple(portfolio.positions.values()),
+            ),
+            open_orders=tuple(state.open_orders.values()),
+            order_strategy={c: s for c, s in state.order_strategy.items() if c in open_ids},
+            next_order=self._next_id,
+            kill_switch=state.kill_switch,
+            day=self._day,
+            day_start_equity=state.day_start_equity,
+            daily_pnl=state.daily_pnl,
+            last_order_ns={str(m): t for m, t in state.last_order_ns.items()},
+            marks={str(t): p for t, p in state.marks().items()},
+            strategies=persisted,
+        )
+
+    def import_state(self, snapshot: EngineSnapshot) -> None:
+        """Continue from ``snapshot`` (before any event; replay later records with
+        :meth:`replay`)."""
+        state = self.state
+        p = snapshot.portfolio
+        state.portfolio = Portfolio.restore(p.starting_cash, p.cash, p.realized, p.fees,
+                                            p.positions)
+        for order in snapshot.open_orders:
+            state.orders[order.client_id] = order
+            state.open_orders[order.client_id] = order
+        state.order_strategy.update(snapshot.order_strategy)
+        self._next_id = max(self._next_id, snapshot.next_order)
+        state.kill_switch = snapshot.kill_switch
+        self._day = snapshot.day
+        state.day_start_equity = snapshot.day_start_equity
+        state.daily_pnl = snapshot.daily_pnl
+        state.last_order_ns.update(
+            {ConditionId(m): t for m, t in snapshot.last_order_ns.items()}
+        )
+        state.now_ns = max(state.now_ns, snapshot.ts_ns)
+        for strategy in self.strategies:
+            raw = snapshot.strategies.get(strategy.id)
+            if raw is not None and isinstance(strategy, PersistentStrategy):
+                strategy.restore(msgspec.json.decode(raw))
+
+    def reconcile(self, reports: Iterable[ExecutionReport]) -> None:
+        """Apply what reconciliation with the venue found (journaled like any report)."""
+        for report in reports:
+            self._reports.append(report)
+        self._drain_reports()
+
+    def replay(self, kind: JournalKind, record: object) -> None:
+        """Apply one journaled record to the state, sending nothing (a restart's catch-up)."""
+        state = self.state
+        if kind is _K.SUBMIT and isinstance(record, SubmitOrder):
+            self._track(record)
+            self._next_id = max(self._next_id, _order_number(record.order.client_id))
+        elif kind is _K.REPORT and isinstance(record, ExecutionReport):
+            if self._apply_report(record) is not None and record.fill is not None:
+                state.portfolio.apply_fill(record.fill)
+        elif kind is _K.RESOLUTION and isinstance(record, MarketResolved):
+            state.portfolio.resolve(record)
+        elif kind is _K.KILL_SWITCH and isinstance(record, KillSwitch):
+            state.kill_switch = record
+        elif kind is _K.SNAPSHOT and isinstance(record, EngineSnapshot):
+            self._day = record.day
+            state.day_start_equity = record.day_start_equity
 
     # -- telemetry -------------------------------------------------------------------------
 
@@ -519,30 +685,35 @@ class Engine:
         )
 
     def _record_signal(self, strategy: Strategy, signal: Signal, action: str) -> None:
-        if self.telemetry is None:
+        if self.telemetry is None and self.journal is None:
             return
-        self.telemetry.signal(
-            SignalRecord(
-                ts_ns=self.state.now_ns,
-                strategy=strategy.id,
-                market=signal.market,
-                token=signal.token,
-                side=signal.side,
-                edge=signal.edge,
-                confidence=signal.confidence,
-                fair_price=signal.fair_price,
-                action=action,
-            )
+        record = SignalRecord(
+            ts_ns=self.state.now_ns,
+            strategy=strategy.id,
+            market=signal.market,
+            token=signal.token,
+            side=signal.side,
+            edge=signal.edge,
+            confidence=signal.confidence,
+            fair_price=signal.fair_price,
+            action=action,
         )
+        if self.journal is not None:
+            self.journal.append(_K.SIGNAL, record.ts_ns, record, strategy.id)
+        if self.telemetry is not None:
+            self.telemetry.signal(record)
 
     def _record_rejection(self, strategy: Strategy, rejected: Rejected) -> None:
         log.info("%s: risk rejected %s: %s", strategy.id, rejected.reason, rejected.detail)
+        if self.telemetry is None and self.journal is None:
+            return
+        reason = f"risk {rejected.reason.value}: {rejected.detail}"
+        record = _order_record(self.state.now_ns, strategy.id, "", rejected.intent,
+                               OrderStatus.REJECTED, 0, reason)
+        if self.journal is not None:
+            self.journal.append(_K.RISK_REJECTED, record.ts_ns, record, strategy.id)
         if self.telemetry is not None:
-            reason = f"risk {rejected.reason.value}: {rejected.detail}"
-            self.telemetry.order(
-                _order_record(self.state.now_ns, strategy.id, "", rejected.intent,
-                              OrderStatus.REJECTED, 0, reason)
-            )
+            self.telemetry.order(record)
 
     def _record_order(self, strategy: str, order: Order) -> None:
         if self.telemetry is not None:
@@ -570,6 +741,12 @@ class Engine:
                 liquidity="taker" if report.taker else "maker",
             )
         )
+
+
+def _order_number(client_id: str) -> int:
+    """The counter in a client id ``<strategy>-<n>`` (0 if it has none)."""
+    number = client_id.rpartition("-")[2]
+    return int(number) if number.isdigit() else 0
 
 
 def _order_record(  # noqa: PLR0917 - one row of orders.csv

@@ -50,7 +50,9 @@ class EngageKillSwitch(msgspec.Struct, frozen=True):
 
 
 class Stop(msgspec.Struct, frozen=True):
-    """Leave the run loop after this batch."""
+    """Leave the run loop after this batch; first cancel every open order if asked."""
+
+    cancel_orders: bool = False
 
 
 Message = (

@@ -83,7 +83,7 @@ a resting order reports CANCELLED; a cancel of an unknown or closed order report
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -174,6 +174,7 @@ class PaperExecution:
         self._expiries: list[tuple[int, int, str]] = []
         self._consumed = Consumption()
         self._queues = Queues(queue or QueueModel())
+        self._restoring: dict[TokenId, list[Order]] = {}
 
     @property
     def resting(self) -> Mapping[str, Order]:
@@ -201,13 +202,28 @@ class PaperExecution:
         if isinstance(command, SubmitOrder):
             self._submit(command.order, command.ts_ns)
             return
-        order = self._resting.view.get(command.client_id)
+        order = self._resting.view.get(command.client_id) or self._unrest(command.client_id)
         if order is None:
             self.counters.cancel_unknown += 1
             return
         self.counters.cancelled += 1
         reason = command.reason or USER_CANCEL
-        self._close(order, OrderEvent(kind=_E.CANCELLED, ts_ns=command.ts_ns, reason=reason))
+        event = OrderEvent(kind=_E.CANCELLED, ts_ns=command.ts_ns, reason=reason)
+        if order.client_id in self._resting.view:
+            self._close(order, event)
+        else:
+            self._emit(order, event)
+
+    def _unrest(self, client_id: str) -> Order | None:
+        """Take a restored order still waiting for its book out of the wait (None: none)."""
+        for token, waiting in self._restoring.items():
+            for order in waiting:
+                if order.client_id == client_id:
+                    waiting.remove(order)
+                    if not waiting:
+                        del self._restoring[token]
+                    return order
+        return None
 
     def _submit(self, order: Order, ts: int) -> None:
         if order.client_id in self._resting.view:
@@ -249,8 +265,20 @@ class PaperExecution:
         self.counters.accepted += 1
         order = self._emit(order, OrderEvent(kind=_E.ACCEPTED, ts_ns=ts))
         order = self._execute(order, self._plan(order, book), ts, taker=True)
-        if not order.is_open:
-            return
+        if order.is_open:
+            self._rest(order, book)
+
+    def restore(self, orders: Iterable[Order]) -> None:
+        """Rest again orders a previous process had resting (accepted, open), restored from
+        the journal. Each joins its level's queue at the back on its token's first snapshot
+        (the book is unknown until then) and may fill from then on."""
+        for order in orders:
+            if order.client_id in self._resting.view or not order.is_open:
+                raise ValueError(f"cannot restore {order.client_id!r}: resting or closed")
+            self._restoring.setdefault(order.token, []).append(order)
+
+    def _rest(self, order: Order, book: OrderBook) -> None:
+        """Start holding ``order`` as resting: behind the displayed size at its price."""
         token, side, price, client_id = order.token, order.side, order.price, order.client_id
         self._resting.add(order)
         displayed = book.bid_size(price) if side is Side.BUY else book.ask_size(price)
@@ -329,11 +357,20 @@ class PaperExecution:
                 self._on_trade(event, opposite(event.aggressor))
         elif isinstance(event, BookSnapshot):
             self._consumed.forget(event.token)
+            if self._restoring and event.token in self._restoring:
+                self._rest_restored(event.token)
             if event.token in self._resting.reach:
                 self._queues.on_snapshot(event)
                 self._cross_resting(event.token, event.ts_recv)
         elif isinstance(event, TickSizeChanged):
             self._consumed.forget(event.token)
+
+    def _rest_restored(self, token: TokenId) -> None:
+        book = self._books(token)
+        if book is None or not book.valid:
+            return
+        for order in self._restoring.pop(token):
+            self._rest(order, book)
 
     def _cross_resting(self, token: TokenId, ts: int) -> None:
         book = self._books(token)

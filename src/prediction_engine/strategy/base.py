@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 import msgspec
 
@@ -174,4 +174,22 @@ class Strategy(Protocol):
         ...
 
 
-__all__ += ["Signal"]
+@runtime_checkable
+class PersistentStrategy(Protocol):
+    """A strategy whose own state survives a restart (moving averages, counters...).
+
+    The engine calls :meth:`persist` at each journal snapshot and :meth:`restore` once, with
+    what :meth:`persist` returned after a JSON round trip (dicts, lists, str, int, float,
+    bool, None), before the first event of a restarted process.
+    """
+
+    def persist(self) -> object:
+        """Return this strategy's state as JSON-encodable data."""
+        ...
+
+    def restore(self, state: object) -> None:
+        """Take back a state :meth:`persist` returned (decoded from JSON)."""
+        ...
+
+
+__all__ += ["PersistentStrategy", "Signal"]

@@ -11,20 +11,26 @@ as ``summary.json``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import msgspec
 
 from prediction_engine.config import Config
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock, LiveClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.record.recorder import Recorder
+from prediction_engine.storage.journal import Journal, JournalOptions
+from prediction_engine.strategy.base import Strategy
 from prediction_engine.strategy.registry import StrategyError, build_strategies
+from prediction_engine.trading.resume import open_run, resume
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of, summary_json
 from prediction_engine.venues.polymarket.catalog import Catalog, CatalogStore, refresh_catalog
@@ -47,6 +53,32 @@ class PaperOptions:
     record: Path | None = None
     """Also record the session (tapes and event store, as `pengine record` does) here, so
     `pengine backtest --data RECORD` can replay it."""
+    journal: str | None = ""
+    """The journal: a DuckDB file or ``postgresql://`` URL; ``""``: ``out_dir/journal.duckdb``;
+    ``None``: no journal (nothing survives a restart)."""
+    journal_options: JournalOptions = field(default_factory=JournalOptions)
+    cancel_on_stop: bool = True
+    """On a graceful stop, cancel open orders (else they stay open and rest again next time)."""
+    restore_from_journal: bool = False
+    """Rebuild the state from every journal record, not from the newest snapshot."""
+
+    def journal_target(self) -> str | None:
+        """Where the journal is (``None``: disabled)."""
+        if self.journal is None:
+            return None
+        return self.journal or str(self.out_dir / "journal.duckdb")
+
+    def run_config(self) -> dict[str, object]:
+        """What names the run (its id is a hash of this): strategies, parameters, markets,
+        money and limits; not the duration or the output directories."""
+        return {
+            "command": "paper",
+            "strategies": list(self.strategies),
+            "params": list(self.params),
+            "markets": self.markets,
+            "limit": self.limit,
+            "engine": msgspec.to_builtins(self.engine),
+        }
 
 
 def pick_markets(catalog: Catalog, query: str | None, limit: int) -> list[Market]:
@@ -70,14 +102,41 @@ async def run_paper(
     stop: asyncio.Event | None = None,
     on_tick: Callable[[TradingStatus], None] | None = None,
     clock: Clock | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> TradingStatus:
-    """Paper-trade until the duration ends or ``stop`` is set; return the final status."""
+    """Paper-trade until the duration ends or ``stop`` is set (SIGINT and SIGTERM set it);
+    return the final status. With a journal, continue the run where its journal left it."""
     strategies = build_strategies(options.strategies, options.params)
     clock = clock or LiveClock()
     stop = stop or asyncio.Event()
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    target = options.journal_target()
+    journal = None
+    if target is not None:
+        journal = open_run(target, options.run_config(), options.journal_options)
+    try:
+        with _graceful(stop):
+            return await _trade(config, options, strategies, clock, stop, started, journal,
+                                on_tick, on_message)
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+async def _trade(  # noqa: PLR0917 - the pieces run_paper prepared
+    config: Config,
+    options: PaperOptions,
+    strategies: list[Strategy],
+    clock: Clock,
+    stop: asyncio.Event,
+    started: float,
+    journal: Journal | None,
+    on_tick: Callable[[TradingStatus], None] | None,
+    on_message: Callable[[str], None] | None,
+) -> TradingStatus:
+    out = options.out_dir
     async with aiohttp.ClientSession() as http:
         gamma = GammaClient.from_config(http, config.polymarket)
         catalog = await refresh_catalog(gamma, clock.now_ns(), MarketQuery(enable_order_book=True))
@@ -92,7 +151,12 @@ async def run_paper(
         runtime = TradingRuntime(
             config, strategies, http=http, clock=clock, engine_config=options.engine,
             telemetry_dir=out / "telemetry", hooks=None if recorder is None else recorder.hooks(),
+            journal=journal, cancel_on_stop=options.cancel_on_stop,
         )
+        if journal is not None:
+            resumed = resume(runtime, journal, use_snapshots=not options.restore_from_journal)
+            if on_message is not None:
+                on_message(resumed.describe(journal.backend.location))
         runtime.add_markets(markets)
         if not runtime.engine.subscriptions:
             raise StrategyError("the chosen strategies want none of the chosen markets")
@@ -106,6 +170,22 @@ async def run_paper(
     final = status_of(runtime, time.monotonic() - started)
     (out / "summary.json").write_text(json.dumps(summary_json(final), indent=2) + "\n")
     return final
+
+
+@contextlib.contextmanager
+def _graceful(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` (a graceful shutdown) while inside."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop.set)
+            installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 async def _tick(

@@ -27,10 +27,12 @@ from prediction_engine.core.events import Event
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock
+from prediction_engine.engine.journaling import JournalKind, Shutdown
 from prediction_engine.engine.loop import Engine, EngineConfig
 from prediction_engine.engine.messages import Inbox, Stop
 from prediction_engine.engine.telemetry import Telemetry, TelemetryFanOut, TelemetrySink
 from prediction_engine.execution.paper import PaperExecution
+from prediction_engine.storage.journal import Journal
 from prediction_engine.strategy.base import Strategy, Subscriptions
 from prediction_engine.venues.binance.session import BinanceTradeSession
 from prediction_engine.venues.feed import EventSink, RawFrameHook
@@ -84,6 +86,8 @@ class TradingRuntime:
         tap: EventSink | None = None,
         sinks: Sequence[TelemetrySink] = (),
         services: Sequence[Service] = (),
+        journal: Journal | None = None,
+        cancel_on_stop: bool = True,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -103,9 +107,15 @@ class TradingRuntime:
             engine_config,
             telemetry=sink_all,
             on_subscriptions=self._subscriptions_changed,
+            journal=journal,
         )
+        self.journal = journal
+        self.cancel_on_stop = cancel_on_stop
+        # Trade ids stay unique across the sessions of a journaled run.
+        prefix = "paper" if journal is None else f"paper-s{journal.session}"
         self.paper = PaperExecution(
-            self.engine.state.books.book, self.engine.state.fee_schedule, self.engine.post
+            self.engine.state.books.book, self.engine.state.fee_schedule, self.engine.post,
+            id_prefix=prefix,
         )
         self.engine.attach(self.paper)
         clob = ClobClient.from_config(http, config.polymarket, clock)
@@ -144,6 +154,9 @@ class TradingRuntime:
             writer = None
             if self.telemetry is not None:
                 writer = group.create_task(self.telemetry.run(), name="telemetry-writer")
+            journal_writer = None
+            if self.journal is not None:
+                journal_writer = group.create_task(self.journal.run(), name="journal-writer")
             services = [
                 group.create_task(_service(service, self), name=f"service-{index}")
                 for index, service in enumerate(self.services)
@@ -156,10 +169,15 @@ class TradingRuntime:
             await self.session.close()
             for session in self.reference_sessions:
                 await session.close()
-            await self.inbox.put(Stop())
+            await self.inbox.put(Stop(cancel_orders=self.cancel_on_stop))
             await engine
             for task in services:
                 task.cancel()
+            if journal_writer is not None:
+                self._journal_shutdown()
+                journal_writer.cancel()  # it commits what is pending as it ends
+                with contextlib.suppress(asyncio.CancelledError):
+                    await journal_writer
             if writer is not None:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -167,6 +185,17 @@ class TradingRuntime:
         self._group = None
         if self.telemetry is not None:
             self.telemetry.close()
+
+    def _journal_shutdown(self) -> None:
+        """Journal the graceful stop and a last snapshot (the engine has finished)."""
+        journal, state = self.journal, self.engine.state
+        if journal is None:
+            return
+        now = max(state.now_ns, self.clock.now_ns())
+        stop = Shutdown(ts_ns=now, open_orders=len(state.open_orders),
+                        cancelled=self.cancel_on_stop)
+        journal.append(JournalKind.SHUTDOWN, now, stop)
+        journal.append(JournalKind.SNAPSHOT, now, self.engine.export_state())
 
     def _subscriptions_changed(self, added: Subscriptions, removed: Subscriptions) -> None:
         group = self._group
