@@ -23,10 +23,12 @@ def _register() -> None:
     # in one place.
     from prediction_engine.cli import (  # noqa: F401
         backtest,
+        dashboard,
         data,
         decode,
         demo,
         fee,
+        journal,
         markets,
         record,
         report,
