@@ -15,7 +15,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from prediction_engine.storage.errors import JournalBusyError, JournalUnreadableError
+from prediction_engine.storage.errors import (
+    JournalBusyError,
+    JournalError,
+    JournalUnreadableError,
+)
 from prediction_engine.storage.migrations import Dialect
 from prediction_engine.storage.rows import COLUMNS, JournalRow
 from prediction_engine.storage.sql import SqlBackend
@@ -91,19 +95,26 @@ class DuckDBBackend(SqlBackend):
         self._db.close()
 
 
-def _mapped(path: Path, error: duckdb.Error) -> JournalUnreadableError | JournalBusyError:
+_DAMAGE = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException,
+           duckdb.FatalException)
+
+
+def _mapped(path: Path, error: duckdb.Error) -> JournalError:
     text = str(error)
+    if not isinstance(error, _DAMAGE):
+        return JournalError(f"journal {path}: {text}")
     if "lock" in text.lower():
         return JournalBusyError(
             f"journal {path} is open in another process ({text}); stop that process, or give "
             "this one another journal (--journal PATH)"
         )
     wal = path.with_name(path.name + ".wal")
-    kept = f" and its write-ahead log {wal} ({wal.stat().st_size} bytes)" if wal.exists() else ""
+    kept = (f"the file and its write-ahead log {wal} ({wal.stat().st_size} bytes) are"
+            if wal.exists() else "the file is")
     size = path.stat().st_size if path.exists() else 0
     return JournalUnreadableError(
-        f"journal {path} ({size} bytes) cannot be read: {text}. It was not modified; the file"
-        f"{kept} are kept as they are. Nothing in it can be recovered by pengine: move it "
+        f"journal {path} ({size} bytes) cannot be read: {text}. It was not modified; {kept} "
+        "kept as they are. Nothing in it can be recovered by pengine: move it "
         "aside to start a new journal (the orders and fills of that run are also in the "
         "telemetry CSV files next to it, if it was a paper run's)"
     )

@@ -67,8 +67,8 @@ class RunCheck:
                      + (f"; the newest intact snapshot before the damage is at seq {good[-1]}"
                         if good else "; no intact snapshot precedes the damage"))
         if prefix < self.last_seq:
-            lines.append(f"  lost unless repaired by hand: what records {prefix + 1}.."
-                         f"{self.last_seq} say")
+            lines.append(f"  cannot be replayed: records {prefix + 1}..{self.last_seq} "
+                         "(from the first damage on) unless repaired by hand")
         return "\n".join(lines)
 
 
