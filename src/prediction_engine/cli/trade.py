@@ -26,11 +26,30 @@ from prediction_engine.cli.common import (
     fail,
     load_settings,
 )
+from prediction_engine.cli.observe import (
+    DashboardHostOption,
+    DashboardOption,
+    DashboardPortOption,
+    DashboardRemoteOption,
+    DashboardTokenOption,
+    LogJsonOption,
+    LogLevelOption,
+    MetricsHostOption,
+    MetricsPortOption,
+    TelegramFillsOption,
+    TelegramOption,
+    TelegramOrdersOption,
+    TelegramSummaryOption,
+    announce_metrics,
+    configure_logs,
+    observability_options,
+)
+from prediction_engine.config import ConfigError
 from prediction_engine.core.ids import Venue
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.updown import UPDOWN_ASSETS, UPDOWN_INTERVALS
 from prediction_engine.storage.errors import JournalError
-from prediction_engine.storage.journal import JournalOptions
+from prediction_engine.storage.journal import JournalOptions, run_id_of
 from prediction_engine.strategy.registry import StrategyError
 from prediction_engine.trading.paper import PaperOptions, run_paper
 from prediction_engine.trading.status import TradingStatus
@@ -112,6 +131,8 @@ def _run(coro: Coroutine[object, object, _T]) -> _T:
         _venue_down(e)
     except JournalError as e:
         fail(str(e), 3)
+    except ConfigError as e:  # e.g. a metrics or dashboard port already in use
+        fail(str(e), 2)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 
@@ -181,6 +202,19 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         bool, typer.Option(help="Rebuild the state from every journal record instead of the "
                            "newest snapshot (when a snapshot is damaged).")
     ] = False,
+    metrics_port: MetricsPortOption = None,
+    metrics_host: MetricsHostOption = "127.0.0.1",
+    dashboard: DashboardOption = False,
+    dashboard_host: DashboardHostOption = "127.0.0.1",
+    dashboard_port: DashboardPortOption = 8050,
+    dashboard_token: DashboardTokenOption = None,
+    dashboard_allow_remote: DashboardRemoteOption = False,
+    telegram: TelegramOption = False,
+    telegram_orders: TelegramOrdersOption = True,
+    telegram_fills: TelegramFillsOption = True,
+    telegram_summary_utc: TelegramSummaryOption = "00:00",
+    log_json: LogJsonOption = False,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Paper-trade strategies against live order books: no orders reach the venue.
 
@@ -193,6 +227,10 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
     snapshots of the state) before it takes effect; after a crash, the same command restores
     cash, positions, open orders and strategy state and carries on. Query it with
     `pengine journal`.
+
+    Observability (all off by default): --metrics-port 9000 serves Prometheus metrics for
+    ops/ (Prometheus and Grafana), --dashboard a live web page, --telegram alerts, --log-json
+    JSON logs on stderr. See docs/observability.md.
 
     Example: pengine paper -s arbitrage -p arbitrage.min_edge=0.01 --markets election
     """
@@ -213,10 +251,18 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
                                        snapshot_interval_s=snapshot_every),
         cancel_on_stop=on_stop == "cancel",
         restore_from_journal=restore_from_journal,
+        observability=observability_options(
+        metrics_port, metrics_host, dashboard, dashboard_host, dashboard_port, dashboard_token,
+        dashboard_allow_remote, telegram, telegram_orders, telegram_fills, telegram_summary_utc,
+        out),
     )
+    target = options.journal_target()
+    configure_logs(log_json, log_level, out.name if target is None
+                   else run_id_of(options.run_config()))
     console = Console()
     console.print(f"[bold]pengine paper[/]: {', '.join(options.strategies) or '?'}; "
                   f"telemetry in {out}")
+    announce_metrics(console, options.observability)
     with Live(console=console, refresh_per_second=4, transient=True) as live:
 
         def on_tick(status: TradingStatus) -> None:
@@ -257,6 +303,19 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
     max_exposure: MaxExposureOption = "500",
     max_daily_loss: MaxLossOption = "50",
     kelly: KellyOption = 0.5,
+    metrics_port: MetricsPortOption = None,
+    metrics_host: MetricsHostOption = "127.0.0.1",
+    dashboard: DashboardOption = False,
+    dashboard_host: DashboardHostOption = "127.0.0.1",
+    dashboard_port: DashboardPortOption = 8050,
+    dashboard_token: DashboardTokenOption = None,
+    dashboard_allow_remote: DashboardRemoteOption = False,
+    telegram: TelegramOption = False,
+    telegram_orders: TelegramOrdersOption = True,
+    telegram_fills: TelegramFillsOption = True,
+    telegram_summary_utc: TelegramSummaryOption = "00:00",
+    log_json: LogJsonOption = False,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Trade the crypto Up/Down windows of one asset, window after window.
 
@@ -278,16 +337,23 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
         params=tuple(param or ()), windows=windows, duration_s=duration, warmup_s=warmup,
         out_dir=out, engine=engine_config(cash, max_position, max_exposure, max_daily_loss,
                                            kelly, Venue.POLYMARKET_RTDS),
+        observability=observability_options(
+        metrics_port, metrics_host, dashboard, dashboard_host, dashboard_port, dashboard_token,
+        dashboard_allow_remote, telegram, telegram_orders, telegram_fills, telegram_summary_utc,
+        out),
     )
+    configure_logs(log_json, log_level, out.name)
     console = Console()
     console.print(f"[bold]pengine updown[/]: {asset} {interval}, paper; telemetry in {out}")
+    announce_metrics(console, options.observability)
     started = time.monotonic()
     with Live(console=console, refresh_per_second=4, transient=True) as live:
 
         def on_tick(status: TradingStatus, reports: list[WindowReport]) -> None:
             live.update(Group(status_table(status, "Up/Down bot"), windows_table(reports)))
 
-        final, reports = _run(run_updown(settings, options, on_tick=on_tick))
+        final, reports = _run(run_updown(settings, options, on_tick=on_tick,
+                                         on_message=live.console.print))
     elapsed = time.monotonic() - started
     console.print(status_table(final, f"Up/Down summary ({elapsed:.0f} s)"))
     console.print(windows_table(reports))

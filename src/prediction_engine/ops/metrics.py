@@ -26,6 +26,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from prediction_engine.config import ConfigError
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
@@ -431,9 +432,9 @@ class MetricsService:
             site = web.TCPSite(runner, self.host, self.port)
             try:
                 await site.start()
-            except OSError as e:
-                raise OSError(
-                    f"metrics: cannot listen on {self.host}:{self.port} ({e}); "
+            except OSError as e:  # a start-up problem the user fixes with another port
+                raise ConfigError(
+                    f"metrics cannot listen on {self.host}:{self.port} ({e.strerror or e}); "
                     "choose another --metrics-port"
                 ) from e
             self.bound_port = int(runner.addresses[0][1])

@@ -5,7 +5,8 @@ or every open market with an order book, up to ``limit``; a neg-risk market brin
 its event, which cross-outcome arbitrage needs), builds the strategies from the registry with
 their ``--param`` overrides, and runs a :class:`~.runtime.TradingRuntime` until the duration
 is over or ``stop`` is set. Telemetry goes to ``out_dir``; a summary is returned (and written
-as ``summary.json``).
+as ``summary.json``). The observers ``observability`` asks for (metrics, dashboard, Telegram
+alerts; see :mod:`.observe`) watch the runtime.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from prediction_engine.record.recorder import Recorder
 from prediction_engine.storage.journal import Journal, JournalOptions
 from prediction_engine.strategy.base import Strategy
 from prediction_engine.strategy.registry import StrategyError, build_strategies
+from prediction_engine.trading.observe import ObservabilityOptions, Observers, observers
 from prediction_engine.trading.resume import open_run, resume
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of, summary_json
@@ -61,6 +63,8 @@ class PaperOptions:
     """On a graceful stop, cancel open orders (else they stay open and rest again next time)."""
     restore_from_journal: bool = False
     """Rebuild the state from every journal record, not from the newest snapshot."""
+    observability: ObservabilityOptions = field(default_factory=ObservabilityOptions)
+    """Metrics, dashboard and Telegram alerts (all off by default)."""
 
     def journal_target(self) -> str | None:
         """Where the journal is (``None``: disabled)."""
@@ -117,9 +121,10 @@ async def run_paper(
     if target is not None:
         journal = open_run(target, options.run_config(), options.journal_options)
     try:
-        with _graceful(stop):
+        with _graceful(stop), observers(options.observability, journal=journal,
+                                        announce=_announcer(on_message)) as watching:
             return await _trade(config, options, strategies, clock, stop, started, journal,
-                                on_tick, on_message)
+                                watching, on_tick, on_message)
     finally:
         if journal is not None:
             journal.close()
@@ -133,6 +138,7 @@ async def _trade(  # noqa: PLR0917 - the pieces run_paper prepared
     stop: asyncio.Event,
     started: float,
     journal: Journal | None,
+    watching: Observers,
     on_tick: Callable[[TradingStatus], None] | None,
     on_message: Callable[[str], None] | None,
 ) -> TradingStatus:
@@ -152,6 +158,7 @@ async def _trade(  # noqa: PLR0917 - the pieces run_paper prepared
             config, strategies, http=http, clock=clock, engine_config=options.engine,
             telemetry_dir=out / "telemetry", hooks=None if recorder is None else recorder.hooks(),
             journal=journal, cancel_on_stop=options.cancel_on_stop,
+            sinks=watching.sinks, services=watching.services,
         )
         if journal is not None:
             resumed = resume(runtime, journal, use_snapshots=not options.restore_from_journal)
@@ -170,6 +177,13 @@ async def _trade(  # noqa: PLR0917 - the pieces run_paper prepared
     final = status_of(runtime, time.monotonic() - started)
     (out / "summary.json").write_text(json.dumps(summary_json(final), indent=2) + "\n")
     return final
+
+
+def _announcer(on_message: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """Say where the dashboard is (its URL carries the token)."""
+    if on_message is None:
+        return None
+    return lambda url: on_message(f"dashboard at {url}")
 
 
 @contextlib.contextmanager

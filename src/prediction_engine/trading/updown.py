@@ -40,6 +40,7 @@ from prediction_engine.engine.clock import Clock, LiveClock
 from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.engine.messages import AddMarkets, CancelMarketOrders
 from prediction_engine.strategy.registry import build_strategies
+from prediction_engine.trading.observe import ObservabilityOptions, observers
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.trading.status import TradingStatus, status_of, summary_json
 from prediction_engine.venues.polymarket.catalog import UpDownMatch, find_updown
@@ -191,6 +192,8 @@ class UpDownOptions:
     engine: EngineConfig = field(
         default_factory=lambda: EngineConfig(strike_venue=Venue.POLYMARKET_RTDS)
     )
+    observability: ObservabilityOptions = field(default_factory=ObservabilityOptions)
+    """Metrics, dashboard and Telegram alerts (all off by default)."""
 
 
 async def run_updown(
@@ -201,43 +204,48 @@ async def run_updown(
     on_tick: Callable[[TradingStatus, list[WindowReport]], None] | None = None,
     on_window: Callable[[WindowReport], None] | None = None,
     clock: Clock | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> tuple[TradingStatus, list[WindowReport]]:
-    """Run the bot in paper mode until ``windows`` are done, the duration ends or ``stop``."""
+    """Run the bot in paper mode until ``windows`` are done, the duration ends or ``stop``;
+    ``on_message`` hears where the dashboard is."""
     check_updown(options.asset, options.interval)
     strategies = build_strategies(options.strategies, options.params)
     clock = clock or LiveClock()
     stop = stop or asyncio.Event()
     options.out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    async with aiohttp.ClientSession() as http:
-        runtime = TradingRuntime(
-            config, strategies, http=http, clock=clock, engine_config=options.engine,
-            telemetry_dir=options.out_dir / "telemetry",
-        )
-        bot = UpDownBot(
-            runtime, GammaClient.from_config(http, config.polymarket), clock, options.asset,
-            options.interval, warmup_s=options.warmup_s, max_windows=options.windows,
-            on_window=on_window,
-        )
-        # Warm the reference feed before any window: the strike is its first price at the start.
-        runtime.warm_symbols([reference_symbol(options.asset)])
+    announce = None if on_message is None else (lambda url: on_message(f"dashboard at {url}"))
+    with observers(options.observability, announce=announce) as watching:
+        async with aiohttp.ClientSession() as http:
+            runtime = TradingRuntime(
+                config, strategies, http=http, clock=clock, engine_config=options.engine,
+                telemetry_dir=options.out_dir / "telemetry",
+                sinks=watching.sinks, services=watching.services,
+            )
+            bot = UpDownBot(
+                runtime, GammaClient.from_config(http, config.polymarket), clock, options.asset,
+                options.interval, warmup_s=options.warmup_s, max_windows=options.windows,
+                on_window=on_window,
+            )
+            # Warm the reference feed before any window: the strike is its first price at start.
+            runtime.warm_symbols([reference_symbol(options.asset)])
 
-        async def watch() -> None:
-            while not stop.is_set():
-                await asyncio.sleep(0.25)
-                elapsed = time.monotonic() - started
-                bot.refresh()
-                if on_tick is not None:
-                    on_tick(status_of(runtime, elapsed), bot.windows)
-                if options.duration_s is not None and elapsed >= options.duration_s:
-                    stop.set()
+            async def watch() -> None:
+                while not stop.is_set():
+                    await asyncio.sleep(0.25)
+                    elapsed = time.monotonic() - started
+                    bot.refresh()
+                    if on_tick is not None:
+                        on_tick(status_of(runtime, elapsed), bot.windows)
+                    if options.duration_s is not None and elapsed >= options.duration_s:
+                        stop.set()
 
-        async with asyncio.TaskGroup() as group:
-            group.create_task(runtime.run(stop), name="runtime")
-            group.create_task(bot.run(stop), name="updown-bot")
-            watcher = group.create_task(watch(), name="updown-status")
-            await stop.wait()
-            watcher.cancel()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(runtime.run(stop), name="runtime")
+                group.create_task(bot.run(stop), name="updown-bot")
+                watcher = group.create_task(watch(), name="updown-status")
+                await stop.wait()
+                watcher.cancel()
     bot.refresh()
     final = status_of(runtime, time.monotonic() - started)
     summary = summary_json(final) | {"windows": [asdict(w) for w in bot.windows]}
