@@ -41,15 +41,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench_latency import (
-    EVENT_FAIRS,
-    MS,
-    N_FRAMES,
-    TRIGGER_EVERY,
-    DipBuyer,
-    Feed,
-    TimedExecution,
-)
+from bench_latency import MS, N_FRAMES
+from bench_latency import run as run_latency
 from common import machine
 from prediction_engine.core.commands import ExecutionReport, SubmitOrder
 from prediction_engine.core.events import Side
@@ -62,14 +55,9 @@ from prediction_engine.core.orders import (
     TimeInForce,
 )
 from prediction_engine.core.portfolio import Fill, Position
-from prediction_engine.engine.clock import ManualClock
 from prediction_engine.engine.journaling import CashMovement, JournalKind
-from prediction_engine.engine.loop import Engine, EngineConfig
 from prediction_engine.engine.telemetry import SignalRecord
-from prediction_engine.execution.paper import PaperExecution
-from prediction_engine.risk.limits import RiskLimits
 from prediction_engine.storage.journal import Journal, JournalOptions, open_backend
-from prediction_engine.venues.polymarket.parse import PolymarketParser
 
 N_RECORDS = int(os.environ.get("PENGINE_BENCH_JOURNAL_N", "200000"))
 BATCH = 5_000
@@ -248,42 +236,16 @@ def throughput(target: Target, recs: list[tuple[JournalKind, int, object, str]])
 
 def latency_run(journal: Journal | None) -> tuple[list[int], int]:
     """bench_latency.run("single") with ``journal`` attached to the engine: latencies (ns)
-    of the frames that produced an order, and the records journaled."""
-    feed = Feed()
-    limits = RiskLimits(max_position_per_market=10**9 * ONE, max_total_exposure=10**9 * ONE,
-                        max_open_orders=10**6, max_orders_per_market=10**6, cooldown_ns=0,
-                        max_daily_loss=10**9 * ONE)
-    target = feed.event[0]
-    strategy = DipBuyer(target, round(EVENT_FAIRS[0] * ONE) - 20_000)
-    engine = Engine([strategy], ManualClock(), EngineConfig(starting_cash=10**9 * ONE,
-                                                            limits=limits), journal=journal)
-    paper = PaperExecution(engine.state.books.book, engine.state.fee_schedule, engine.post)
-    timed_exec = TimedExecution(paper)
-    engine.attach(timed_exec)
-    engine.add_markets(feed.event + feed.other)
-    parser = PolymarketParser()
-    recv = 1_790_000_000_000 * MS
-    for frame in feed.snapshots():
-        engine.handle(parser.market_frame(frame, recv))
-    frames: list[bytes] = []
-    while len(frames) < N_FRAMES:
-        if len(frames) % TRIGGER_EVERY == TRIGGER_EVERY - 2:
-            frames.extend(feed.trigger(0))
-        else:
-            frames.append(feed.noise())
-    if journal is not None:
-        journal.flush()  # start with nothing pending
-        start_seq = journal.last_seq
-    latencies: list[int] = []
-    parse, handle, clock = parser.market_frame, engine.handle, time.perf_counter_ns
-    for frame in frames:
-        recv += MS
-        timed_exec.stamp = 0
-        start = clock()
-        handle(parse(frame, recv))
-        if timed_exec.stamp:
-            latencies.append(timed_exec.stamp - start)
-    assert engine.counters.orders >= len(latencies), "every trigger sent orders"
+    of the frames that produced an order, and the records journaled while they ran."""
+    start_seq = 0
+
+    def start() -> None:
+        nonlocal start_seq
+        if journal is not None:
+            journal.flush()  # start with nothing pending
+            start_seq = journal.last_seq
+
+    latencies = run_latency("single", journal=journal, on_start=start)
     return latencies, (journal.last_seq - start_seq) if journal is not None else 0
 
 

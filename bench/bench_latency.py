@@ -21,7 +21,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
@@ -36,6 +36,7 @@ from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.numbers import ONE, format_micro
 from prediction_engine.core.orders import OrderIntent, TimeInForce
 from prediction_engine.engine.clock import ManualClock
+from prediction_engine.engine.journaling import JournalSink
 from prediction_engine.engine.loop import Engine, EngineConfig
 from prediction_engine.execution.paper import PaperExecution
 from prediction_engine.risk.limits import RiskLimits
@@ -198,8 +199,14 @@ class DipBuyer:
                             time_in_force=TimeInForce.FAK),)
 
 
-def run(scenario: str = "arbitrage") -> list[int]:
-    """Latencies (ns) of the frames that produced an order."""
+def run(
+    scenario: str = "arbitrage",
+    *,
+    journal: JournalSink | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> list[int]:
+    """Latencies (ns) of the frames that produced an order; ``journal`` is attached to the
+    engine, ``on_start`` called right before the timed frames (bench_journal uses both)."""
     feed = Feed()
     limits = RiskLimits(max_position_per_market=10**9 * ONE, max_total_exposure=10**9 * ONE,
                         max_open_orders=10**6, max_orders_per_market=10**6, cooldown_ns=0,
@@ -211,7 +218,7 @@ def run(scenario: str = "arbitrage") -> list[int]:
         else DipBuyer(target, round(EVENT_FAIRS[0] * ONE) - 20_000)
     )
     engine = Engine([strategy], ManualClock(), EngineConfig(starting_cash=10**9 * ONE,
-                                                            limits=limits))
+                                                            limits=limits), journal=journal)
     paper = PaperExecution(engine.state.books.book, engine.state.fee_schedule, engine.post)
     timed = TimedExecution(paper)
     engine.attach(timed)
@@ -228,6 +235,8 @@ def run(scenario: str = "arbitrage") -> list[int]:
             k += 1
         else:
             frames.append(feed.noise())
+    if on_start is not None:
+        on_start()
     latencies: list[int] = []
     parse, handle, clock = parser.market_frame, engine.handle, time.perf_counter_ns
     for frame in frames:
