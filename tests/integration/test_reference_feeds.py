@@ -122,6 +122,7 @@ async def test_binance_trades_arrive(
     assert btc == sorted(btc)
     assert len(set(btc)) == len(btc)  # no duplicates
     assert len(harness.raw) == harness.feed.counters.frames
+    assert harness.feed.counters.last_frame_ns == harness.raw[-1][2], "the last frame's time"
     assert all(source == "binance" for source, _, _ in harness.raw)
 
 

@@ -198,6 +198,7 @@ async def test_collector_reads_feed_counters_and_times_a_silent_feed(
                                   runtime.inbox)
     runtime.reference_sessions.append(binance)
     binance.feed.counters.frames = 5
+    binance.feed.counters.last_frame_ns = clock.now_ns()
     binance.feed.counters.connects = 3
     binance.counters.events = 4
     binance.counters.decode_errors = 1
@@ -215,8 +216,9 @@ async def test_collector_reads_feed_counters_and_times_a_silent_feed(
     assert value(first, "pengine_feed_staleness_seconds", **feed) == 0
     clock.advance(7 * 1_000_000_000)
     assert value(text(metrics), "pengine_feed_staleness_seconds", **feed) == 7
-    binance.feed.counters.frames = 6
     clock.advance(1_000_000_000)
+    binance.feed.counters.frames = 6
+    binance.feed.counters.last_frame_ns = clock.now_ns()
     assert value(text(metrics), "pengine_feed_staleness_seconds", **feed) == 0
 
 

@@ -135,6 +135,7 @@ class Metrics:
     def bind(self, runtime: TradingRuntime) -> None:
         """Read ``runtime``'s live objects at every scrape (and adopt its clock if none)."""
         self.collector.runtime = runtime
+        self.collector.bound_ns = runtime.clock.now_ns()
         if self._clock is None:
             self._clock = runtime.clock
 
@@ -222,7 +223,8 @@ class RuntimeCollector(Collector):
         self._metrics = metrics
         self._journal_lag = journal_lag
         self._max_positions = max_positions
-        self._frames_seen: dict[str, tuple[int, int]] = {}
+        self.bound_ns = 0
+        """When a runtime was bound: a feed that never sent a frame is silent since then."""
 
     def describe(self) -> Iterable[Metric]:
         """Return every family this collector exports, without samples."""
@@ -257,8 +259,9 @@ class RuntimeCollector(Collector):
             f["pengine_feed_connect_failures"].add_metric(labels, counters.failed_attempts)
             f["pengine_feed_stale_drops"].add_metric(labels, counters.stale)
             f["pengine_feed_connected"].add_metric(labels, 1 if feed.connected else 0)
+            silent_since = counters.last_frame_ns or self.bound_ns
             f["pengine_feed_staleness_seconds"].add_metric(labels,
-                                                           self._staleness(name, feed, now))
+                                                           max(now - silent_since, 0) / _NS)
         session = runtime.session.counters
         f["pengine_events"].add_metric(["polymarket"], session.events)
         f["pengine_decode_errors"].add_metric(["polymarket", "decode"], session.decode_errors)
@@ -285,15 +288,6 @@ class RuntimeCollector(Collector):
         for venue, seen in sorted(runtime.engine.state.feed_seen_ns.items()):
             f["pengine_feed_last_event_age_seconds"].add_metric([str(venue)],
                                                                 max(now - seen, 0) / _NS)
-
-    def _staleness(self, name: str, feed: WebSocketFeed, now: int) -> float:
-        """Seconds since this feed's frame counter last moved (resolution: the scrape)."""
-        frames = feed.counters.frames
-        seen = self._frames_seen.get(name)
-        if seen is None or seen[0] != frames:
-            seen = (frames, now)
-            self._frames_seen[name] = seen
-        return max(now - seen[1], 0) / _NS
 
     def _engine(
         self, f: Mapping[str, _Family], runtime: TradingRuntime, marks: Mapping[TokenId, int]
@@ -373,7 +367,7 @@ def _empty_families(journal: bool) -> _Families:
     f.counter("pengine_feed_stale_drops", "Connections dropped for silence.", _FEED)
     f.gauge("pengine_feed_connected", "1 while the feed's socket is open.", _FEED)
     f.gauge("pengine_feed_staleness_seconds",
-            "Seconds since the feed's last frame (resolution: the scrape interval).", _FEED)
+            "Seconds since the feed's last frame (or since metrics started, before any).", _FEED)
     f.gauge("pengine_feed_last_event_age_seconds",
             "Seconds since the engine last received an event of this venue.", ("venue",))
     f.counter("pengine_resyncs", "Books that needed a resync (desync, reconnect, tick change).",

@@ -43,6 +43,8 @@ class FeedCounters:
     disconnects: int = 0
     failed_attempts: int = 0
     frames: int = 0
+    last_frame_ns: int = 0
+    """Receive time of the latest frame (0: none yet), for staleness displays."""
     pings: int = 0
     stale: int = 0
 
@@ -159,8 +161,10 @@ class WebSocketFeed:
                 self.counters.stale += 1
                 raise _StaleFeedError(f"no frame for {self._stale_after}s") from None
             if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                recv_ns = self._clock.now_ns()
                 self.counters.frames += 1
-                await self._on_frame(msg.data, self._clock.now_ns())
+                self.counters.last_frame_ns = recv_ns
+                await self._on_frame(msg.data, recv_ns)
             elif msg.type in (
                 aiohttp.WSMsgType.CLOSE,
                 aiohttp.WSMsgType.CLOSING,

@@ -77,18 +77,18 @@ def write_atomically(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-class _FeedAges:
-    """When each connection's frame count last moved (the feeds keep no timestamps)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[int, float]] = {}
-
-    def age_s(self, name: str, frames: int, now_s: float) -> float | None:
-        previous = self._seen.get(name)
-        if previous is None or previous[0] != frames:
-            self._seen[name] = (frames, now_s)
-            return 0.0 if frames else None
-        return round(now_s - previous[1], 3)
+def feed_rows(runtime: TradingRuntime, now_ns: int) -> list[FeedRow]:
+    """Health of the market-data connections: frames, seconds since the last, reconnects."""
+    rows = []
+    for feed in runtime.session.feeds:
+        counters = feed.counters
+        last = counters.last_frame_ns
+        rows.append(FeedRow(
+            feed.name, feed.connected, counters.frames,
+            round(max(now_ns - last, 0) / 1e9, 3) if last else None, counters.connects,
+            counters.disconnects, counters.failed_attempts, counters.stale,
+        ))
+    return rows
 
 
 class DashboardPublisher:
@@ -111,7 +111,6 @@ class DashboardPublisher:
         self._fills: collections.deque[FillRecord] = collections.deque(maxlen=recent)
         self._signals: collections.deque[SignalRecord] = collections.deque(maxlen=recent)
         self._history: collections.deque[PnlPoint] = collections.deque(maxlen=history)
-        self._ages = _FeedAges()
         self._started_ns: int | None = None
 
     # -- telemetry sink: O(1) ---------------------------------------------------------------
@@ -160,21 +159,10 @@ class DashboardPublisher:
             fills=[fill_row(state, record) for record in reversed(self._fills)],
             signals=[signal_row(state, record) for record in reversed(self._signals)],
             pnl_history=list(self._history),
-            feeds=self._feeds(runtime, now_ns / 1e9),
+            feeds=feed_rows(runtime, now_ns),
             session=counters_of(runtime.session.counters),
             engine=counters_of(engine.counters),
         )
-
-    def _feeds(self, runtime: TradingRuntime, now_s: float) -> list[FeedRow]:
-        rows = []
-        for feed in runtime.session.feeds:
-            counters = feed.counters
-            rows.append(FeedRow(
-                feed.name, feed.connected, counters.frames,
-                self._ages.age_s(feed.name, counters.frames, now_s), counters.connects,
-                counters.disconnects, counters.failed_attempts, counters.stale,
-            ))
-        return rows
 
     async def publish(self, runtime: TradingRuntime) -> DashboardSnapshot:
         """Build, publish to the hub and (with ``out_dir``) write one snapshot."""
