@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from prediction_engine.core.ids import TokenId
 from prediction_engine.core.numbers import format_micro
+from prediction_engine.engine.state import EngineState
 from prediction_engine.trading.runtime import TradingRuntime
 
-__all__ = ["PositionRow", "TradingStatus", "status_of", "summary_json"]
+__all__ = ["PositionRow", "TradingStatus", "position_rows", "status_of", "summary_json"]
 
 
 @dataclass(frozen=True)
 class PositionRow:
     """One token held (or once held), with money as exact decimal strings."""
 
+    token: str
     slug: str
     outcome: str
     shares: str
@@ -47,24 +50,27 @@ class TradingStatus:
     positions: list[PositionRow] = field(default_factory=list)
 
 
-def _row(runtime: TradingRuntime, token: TokenId, marks: dict[TokenId, int]) -> PositionRow:
-    state = runtime.engine.state
-    position = state.portfolio.positions[token]
-    market = state.market_of.get(position.token)
-    outcome = ""
-    if market is not None and position.token in market.tokens:
-        outcome = market.outcomes[market.tokens.index(position.token)]
-    average = position.average_price
-    mark = marks.get(position.token)
-    return PositionRow(
-        slug=market.slug if market else position.market,
-        outcome=outcome,
-        shares=format_micro(position.shares),
-        average_price="" if average is None else f"{average:.4f}",
-        mark="" if mark is None else format_micro(mark),
-        realized=format_micro(position.realized),
-        fees=format_micro(position.fees),
-    )
+def position_rows(state: EngineState, marks: Mapping[TokenId, int]) -> list[PositionRow]:
+    """Every position the portfolio has (flat ones keep their realized PnL), for display."""
+    rows = []
+    for token, position in state.portfolio.positions.items():
+        market = state.market_of.get(token)
+        outcome = ""
+        if market is not None and token in market.tokens:
+            outcome = market.outcomes[market.tokens.index(token)]
+        average = position.average_price
+        mark = marks.get(token)
+        rows.append(PositionRow(
+            token=token,
+            slug=market.slug if market else position.market,
+            outcome=outcome,
+            shares=format_micro(position.shares),
+            average_price="" if average is None else f"{average:.4f}",
+            mark="" if mark is None else format_micro(mark),
+            realized=format_micro(position.realized),
+            fees=format_micro(position.fees),
+        ))
+    return rows
 
 
 def status_of(runtime: TradingRuntime, elapsed_s: float) -> TradingStatus:
@@ -92,7 +98,7 @@ def status_of(runtime: TradingRuntime, elapsed_s: float) -> TradingStatus:
         pnl=format_micro(pnl),
         open_orders=len(state.open_orders),
         kill_switch=state.kill_switch.reason if state.kill_switch.engaged else "",
-        positions=[_row(runtime, t, marks) for t in state.portfolio.positions],
+        positions=position_rows(state, marks),
     )
 
 

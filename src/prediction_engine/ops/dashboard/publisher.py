@@ -35,9 +35,9 @@ from prediction_engine.ops.dashboard.snapshot import (
     market_rows,
     order_rows,
     pnl_point,
-    position_rows,
     signal_row,
 )
+from prediction_engine.trading.status import position_rows
 
 if TYPE_CHECKING:
     from prediction_engine.trading.runtime import TradingRuntime

@@ -21,6 +21,7 @@ from prediction_engine.core.numbers import format_micro
 from prediction_engine.core.orders import Order
 from prediction_engine.engine.state import EngineState
 from prediction_engine.engine.telemetry import FillRecord, SignalRecord
+from prediction_engine.trading.status import PositionRow
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -33,7 +34,6 @@ __all__ = [
     "MarketRow",
     "OrderRow",
     "PnlPoint",
-    "PositionRow",
     "SignalRow",
     "book_rows",
     "counters_of",
@@ -44,7 +44,6 @@ __all__ = [
     "market_rows",
     "order_rows",
     "pnl_point",
-    "position_rows",
     "signal_row",
 ]
 
@@ -69,19 +68,6 @@ class BookRow(msgspec.Struct, frozen=True):
     bids: list[tuple[str, str]]
     asks: list[tuple[str, str]]
     synced: bool
-
-
-class PositionRow(msgspec.Struct, frozen=True):
-    """One token held (or once held)."""
-
-    token: str
-    slug: str
-    outcome: str
-    shares: str
-    average_price: str
-    mark: str
-    realized: str
-    fees: str
 
 
 class OrderRow(msgspec.Struct, frozen=True):
@@ -233,22 +219,6 @@ def book_rows(state: EngineState, limit: int) -> list[BookRow]:
             bids = _levels(book.bids(BOOK_DEPTH)) if book is not None else []
             asks = _levels(book.asks(BOOK_DEPTH)) if book is not None else []
             rows.append(BookRow(token, slug, outcome, bids, asks, book is not None))
-    return rows
-
-
-def position_rows(state: EngineState, marks: dict[TokenId, int]) -> list[PositionRow]:
-    """Every position the portfolio has (flat ones keep their realized PnL)."""
-    rows: list[PositionRow] = []
-    for token, position in state.portfolio.positions.items():
-        slug, outcome = _names(state, token)
-        average = position.average_price
-        mark = marks.get(token)
-        rows.append(PositionRow(
-            token, slug, outcome, format_micro(position.shares),
-            "" if average is None else f"{average:.4f}",
-            "" if mark is None else format_micro(mark),
-            format_micro(position.realized), format_micro(position.fees),
-        ))
     return rows
 
 
