@@ -150,11 +150,11 @@ def runs(journal: JournalOption = _DEFAULT) -> None:
     table = Table(title=f"Runs in {journal}", title_justify="left")
     for column in ("run id", "sessions", "records", "last record (UTC)", "config"):
         table.add_column(column, overflow="fold")
-    from prediction_engine.storage.queries import utc
+    from prediction_engine.engine.telemetry import iso_utc
 
     for r in found:
         table.add_row(r.run_id, str(r.sessions), str(r.records),
-                      utc(r.last_ts_ns) if r.records else "", r.config)
+                      iso_utc(r.last_ts_ns) if r.records else "", r.config)
     Console().print(table)
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "Telemetry",
     "TelemetryFanOut",
     "TelemetrySink",
+    "iso_utc",
     "market_dir_name",
 ]
 
@@ -194,7 +195,8 @@ def market_dir_name(name: str) -> str:
     return safe or "_"
 
 
-def _iso(ns: int | None) -> str:
+def iso_utc(ns: int | None) -> str:
+    """``ns`` since the epoch as ISO-8601 UTC with microseconds (``-`` for ``None``)."""
     if ns is None:
         return "-"
     seconds, rest = divmod(ns, 1_000_000_000)
@@ -214,27 +216,27 @@ def _row(record: Record) -> tuple[str, list[str]]:
         case SignalRecord():
             r = record
             return "signals.csv", [
-                str(r.ts_ns), _iso(r.ts_ns), r.strategy, r.market, r.token, str(r.side),
+                str(r.ts_ns), iso_utc(r.ts_ns), r.strategy, r.market, r.token, str(r.side),
                 repr(r.edge), repr(r.confidence), repr(r.fair_price), r.action,
             ]
         case OrderRecord():
             o = record
             return "orders.csv", [
-                str(o.ts_ns), _iso(o.ts_ns), o.strategy, o.client_id, o.market, o.token,
+                str(o.ts_ns), iso_utc(o.ts_ns), o.strategy, o.client_id, o.market, o.token,
                 str(o.side), format_micro(o.price), format_micro(o.size), str(o.time_in_force),
                 str(o.status), format_micro(o.filled), o.reason,
             ]
         case FillRecord():
             f = record
             return "fills.csv", [
-                str(f.ts_ns), _iso(f.ts_ns), f.strategy, f.client_id, f.market, f.token,
+                str(f.ts_ns), iso_utc(f.ts_ns), f.strategy, f.client_id, f.market, f.token,
                 str(f.side), format_micro(f.price), format_micro(f.size), format_micro(f.fee),
                 f.trade_id, f.liquidity,
             ]
         case LatencyRecord():
             t = record
             return "latency.csv", [
-                str(t.ts_recv_ns), _iso(t.ts_recv_ns), t.market, t.token, _micros(t.decode_ns),
+                str(t.ts_recv_ns), iso_utc(t.ts_recv_ns), t.market, t.token, _micros(t.decode_ns),
                 _micros(t.evaluate_ns), _micros(t.end_to_end_ns),
             ]
 
@@ -261,8 +263,8 @@ def _info_text(market: Market, extra: Mapping[str, str] | None) -> str:
         ("neg risk", "yes" if market.neg_risk else "no"),
         ("event slug", market.event_slug or "-"),
         ("fee schedule", f"rate {fee.rate}, exponent {fee.exponent}" if fee else "none"),
-        ("start", _iso(market.start_ns)),
-        ("end", _iso(market.end_ns)),
+        ("start", iso_utc(market.start_ns)),
+        ("end", iso_utc(market.end_ns)),
         *((_one_line(key), _one_line(value)) for key, value in (extra or {}).items()),
     ]
     return "".join(f"{key}: {value}\n" for key, value in lines)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,12 +25,12 @@ from prediction_engine.core.orders import Order, apply
 from prediction_engine.core.portfolio import Portfolio
 from prediction_engine.engine.journaling import JournalKind
 from prediction_engine.engine.snapshot import EngineSnapshot, SessionStart
-from prediction_engine.engine.telemetry import SignalRecord
+from prediction_engine.engine.telemetry import SignalRecord, iso_utc
 from prediction_engine.storage.errors import JournalCorruptError
 from prediction_engine.storage.rows import JournalRow, decode
 from prediction_engine.storage.sql import SqlBackend
 
-__all__ = ["QUERIES", "fills", "orders", "pnl", "positions", "signals", "utc"]
+__all__ = ["QUERIES", "fills", "orders", "pnl", "positions", "signals"]
 
 _K = JournalKind
 _MONEY = pl.Decimal(20, 6)
@@ -66,13 +65,6 @@ def _decoded(backend: SqlBackend, run_id: str | None,
 
 def _micro(value: int) -> Decimal:
     return Decimal(value) / ONE
-
-
-def utc(ns: int) -> str:
-    """``ns`` as ISO-8601 UTC with microseconds."""
-    seconds, rest = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{rest // 1000:06d}Z"
 
 
 def _frame(rows: list[dict[str, Any]], money: tuple[str, ...], columns: tuple[str, ...]
@@ -118,7 +110,7 @@ def _report(run: _Run, row: JournalRow, report: ExecutionReport) -> None:
     run.portfolio.apply_fill(fill)
     run.by_strategy.setdefault(strategy, Portfolio(0)).apply_fill(fill)
     run.fills.append({
-        "run_id": row.run_id, "time_utc": utc(fill.ts_ns), "ts_ns": fill.ts_ns,
+        "run_id": row.run_id, "time_utc": iso_utc(fill.ts_ns), "ts_ns": fill.ts_ns,
         "strategy": strategy, "client_id": fill.client_id, "market": fill.market,
         "token": fill.token, "side": fill.side.value, "price": _micro(fill.price),
         "size": _micro(fill.size), "fee": _micro(fill.fee), "trade_id": fill.trade_id,
@@ -143,7 +135,7 @@ def orders(backend: SqlBackend, run_id: str | None = None,
             if since_ns is not None and submitted < since_ns:
                 continue
             rows.append({
-                "run_id": rid, "time_utc": utc(submitted), "ts_ns": submitted,
+                "run_id": rid, "time_utc": iso_utc(submitted), "ts_ns": submitted,
                 "strategy": strategy, "client_id": order.client_id, "market": order.market,
                 "token": order.token, "side": order.side.value, "price": _micro(order.price),
                 "size": _micro(order.size), "time_in_force": order.time_in_force.value,
@@ -246,7 +238,7 @@ def signals(backend: SqlBackend, run_id: str | None = None,
                                                     and row.ts_ns < since_ns):
             continue
         rows.append({
-            "run_id": row.run_id, "time_utc": utc(record.ts_ns), "ts_ns": record.ts_ns,
+            "run_id": row.run_id, "time_utc": iso_utc(record.ts_ns), "ts_ns": record.ts_ns,
             "strategy": record.strategy, "market": record.market, "token": record.token,
             "side": record.side.value, "edge": record.edge, "confidence": record.confidence,
             "fair_price": record.fair_price, "action": record.action,
