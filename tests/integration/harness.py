@@ -19,9 +19,12 @@ import msgspec
 from prediction_engine.config import Config, PolymarketConfig
 from prediction_engine.core.events import Event
 from prediction_engine.core.ids import TokenId
+from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import micro_to_decimal
 from prediction_engine.engine.clock import LiveClock
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
+from prediction_engine.trading.paper import pick_markets
+from prediction_engine.venues.polymarket.catalog import refresh_catalog
 from prediction_engine.venues.polymarket.rest import ClobClient, GammaClient, MarketQuery
 from prediction_engine.venues.polymarket.session import MarketDataSession
 from prediction_engine.venues.websocket import ReconnectPolicy
@@ -33,6 +36,26 @@ def polymarket_config(sim: SimPolymarket) -> Config:
     """A configuration pointing the Polymarket clients at ``sim`` (everything else default)."""
     return Config(polymarket=PolymarketConfig(
         gamma_url=sim.gamma_url, clob_url=sim.clob_url, ws_market_url=sim.ws_market_url))
+
+
+async def tradable_markets(
+    http: aiohttp.ClientSession, config: Config, clock: LiveClock
+) -> list[Market]:
+    """The simulator's open order-book markets, discovered through Gamma as `pengine paper`
+    does (most traded first, neg-risk siblings included)."""
+    catalog = await refresh_catalog(GammaClient.from_config(http, config.polymarket),
+                                    clock.now_ns(), MarketQuery(enable_order_book=True))
+    return pick_markets(catalog, None, 100)
+
+
+async def neg_risk_event(
+    http: aiohttp.ClientSession, config: Config, clock: LiveClock
+) -> list[Market]:
+    """Every outcome market of the simulator's first neg-risk event."""
+    neg_risk = [m for m in await tradable_markets(http, config, clock) if m.neg_risk]
+    event_slug = neg_risk[0].event_slug
+    assert event_slug is not None
+    return [m for m in neg_risk if m.event_slug == event_slug]
 
 
 @contextlib.contextmanager

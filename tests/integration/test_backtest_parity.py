@@ -26,11 +26,8 @@ from prediction_engine.record.recorder import Recorder
 from prediction_engine.risk.limits import RiskLimits
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
 from prediction_engine.strategy.registry import build_strategies
-from prediction_engine.trading.paper import pick_markets
 from prediction_engine.trading.runtime import TradingRuntime
-from prediction_engine.venues.polymarket.catalog import refresh_catalog
-from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
-from tests.integration.harness import polymarket_config, wait_for
+from tests.integration.harness import polymarket_config, tradable_markets, wait_for
 
 STRATEGIES = ("arbitrage", "mean_reversion")
 PARAMS = ("arbitrage.max_notional=200", "mean_reversion.entry_edge=0.01")
@@ -63,9 +60,7 @@ async def _paper_session(out: Path) -> RunRecorder:
     async with SimPolymarket(sim_config) as sim, aiohttp.ClientSession() as http:
         config = polymarket_config(sim)
         clock = LiveClock()
-        catalog = await refresh_catalog(GammaClient.from_config(http, config.polymarket),
-                                        clock.now_ns(), MarketQuery(enable_order_book=True))
-        markets = pick_markets(catalog, None, 100)
+        markets = await tradable_markets(http, config, clock)
         recorder = Recorder(out, clock=clock, source="parity test")
         recorder.add_markets(markets)
         runtime = TradingRuntime(

@@ -17,11 +17,8 @@ from prediction_engine.engine.telemetry import TelemetrySink
 from prediction_engine.risk.limits import RiskLimits
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
 from prediction_engine.strategy.registry import create
-from prediction_engine.trading.paper import pick_markets
 from prediction_engine.trading.runtime import Service, TradingRuntime
-from prediction_engine.venues.polymarket.catalog import refresh_catalog
-from prediction_engine.venues.polymarket.rest import GammaClient, MarketQuery
-from tests.integration.harness import polymarket_config, wait_for
+from tests.integration.harness import neg_risk_event, polymarket_config, wait_for
 
 
 @dataclass
@@ -53,12 +50,9 @@ async def paper_run(
     async with SimPolymarket(sim_config) as sim, aiohttp.ClientSession() as http:
         config = polymarket_config(sim)
         clock = LiveClock()
-        catalog = await refresh_catalog(GammaClient.from_config(http, config.polymarket),
-                                        clock.now_ns(), MarketQuery(enable_order_book=True))
-        neg_risk = [m for m in pick_markets(catalog, None, 100) if m.neg_risk]
-        event_slug = neg_risk[0].event_slug
+        event = await neg_risk_event(http, config, clock)
+        event_slug = event[0].event_slug
         assert event_slug is not None
-        event = [m for m in neg_risk if m.event_slug == event_slug]
         limits = RiskLimits(max_position_per_market=1_000 * ONE, max_total_exposure=5_000 * ONE)
         runtime = TradingRuntime(
             config, [create("arbitrage", {"max_notional": "200"})], http=http, clock=clock,
