@@ -42,8 +42,13 @@ class _Run:
 
     orders: dict[str, tuple[Order, str, int]] = field(default_factory=dict)
     fills: list[dict[str, Any]] = field(default_factory=list)
-    portfolio: Portfolio | None = None
+    portfolio: Portfolio = field(default_factory=lambda: Portfolio(0))
+    """Fills and settlements from zero cash: add :attr:`starting_cash` for the balance."""
+    starting_cash: int = 0
+    """From the run's session records and snapshots (constant within a run)."""
     by_strategy: dict[str, Portfolio] = field(default_factory=dict)
+    traded: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per strategy (fills, volume in micro-USD)."""
     marks: dict[str, int] = field(default_factory=dict)
     before: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     """Per strategy (realized, fees, fills, volume) just before ``since``."""
@@ -81,18 +86,17 @@ def _fold(backend: SqlBackend, run_id: str | None, since_ns: int | None) -> dict
         run = runs.setdefault(row.run_id, _Run())
         if since_ns is not None and not run.crossed and row.ts_ns >= since_ns:
             run.before, run.crossed = _totals(run), True
-        if isinstance(record, SessionStart) and run.portfolio is None:
-            run.portfolio = Portfolio(record.portfolio.starting_cash)
+        if isinstance(record, SessionStart | EngineSnapshot):
+            run.starting_cash = record.portfolio.starting_cash
+            if isinstance(record, EngineSnapshot):
+                run.marks = record.marks
         elif isinstance(record, SubmitOrder):
             run.orders[record.order.client_id] = (record.order, record.strategy, row.ts_ns)
         elif isinstance(record, ExecutionReport):
             _report(run, row, record)
         elif isinstance(record, MarketResolved):
             for portfolio in (run.portfolio, *run.by_strategy.values()):
-                if portfolio is not None:
-                    portfolio.resolve(record)
-        elif isinstance(record, EngineSnapshot):
-            run.marks = record.marks
+                portfolio.resolve(record)
     return runs
 
 
@@ -105,10 +109,10 @@ def _report(run: _Run, row: JournalRow, report: ExecutionReport) -> None:
     fill = report.fill
     if fill is None:
         return
-    if run.portfolio is None:
-        run.portfolio = Portfolio(0)
     run.portfolio.apply_fill(fill)
     run.by_strategy.setdefault(strategy, Portfolio(0)).apply_fill(fill)
+    count, volume = run.traded.get(strategy, (0, 0))
+    run.traded[strategy] = (count + 1, volume + fill.notional)
     run.fills.append({
         "run_id": row.run_id, "time_utc": iso_utc(fill.ts_ns), "ts_ns": fill.ts_ns,
         "strategy": strategy, "client_id": fill.client_id, "market": fill.market,
@@ -119,11 +123,7 @@ def _report(run: _Run, row: JournalRow, report: ExecutionReport) -> None:
 
 
 def _totals(run: _Run) -> dict[str, tuple[int, int, int, int]]:
-    counts: dict[str, tuple[int, int]] = {}
-    for f in run.fills:
-        n, volume = counts.get(f["strategy"], (0, 0))
-        counts[f["strategy"]] = (n + 1, volume + int(f["price"] * f["size"] * ONE))
-    return {s: (p.realized, p.fees, *counts.get(s, (0, 0))) for s, p in run.by_strategy.items()}
+    return {s: (p.realized, p.fees, *run.traded[s]) for s, p in run.by_strategy.items()}
 
 
 def orders(backend: SqlBackend, run_id: str | None = None,
@@ -167,8 +167,6 @@ def positions(backend: SqlBackend, run_id: str | None = None,
                         .iter_rows(named=True)}
     rows = []
     for rid, run in _fold(backend, run_id, None).items():
-        if run.portfolio is None:
-            continue
         for p in run.portfolio.positions.values():
             if traded_since is not None and (rid, p.token) not in traded_since:
                 continue
@@ -200,14 +198,14 @@ def pnl(backend: SqlBackend, run_id: str | None = None,
             marked = run.by_strategy[strategy].mark(_marks(run))
             rows.append(_pnl_row(rid, strategy, count - b[2], volume - b[3], fees - b[1],
                                  realized - b[0], marked.unrealized, None, None))
-        if run.portfolio is not None:
-            valuation = run.portfolio.mark(_marks(run))
-            count = sum(t[2] - run.before.get(s, (0, 0, 0, 0))[2] for s, t in totals.items())
-            volume = sum(t[3] - run.before.get(s, (0, 0, 0, 0))[3] for s, t in totals.items())
-            fees = valuation.fees - sum(b[1] for b in run.before.values())
-            realized = valuation.realized - sum(b[0] for b in run.before.values())
-            rows.append(_pnl_row(rid, "*", count, volume, fees, realized, valuation.unrealized,
-                                 valuation.cash, valuation.equity))
+        valuation = run.portfolio.mark(_marks(run))
+        count = sum(t[2] - run.before.get(s, (0, 0, 0, 0))[2] for s, t in totals.items())
+        volume = sum(t[3] - run.before.get(s, (0, 0, 0, 0))[3] for s, t in totals.items())
+        fees = valuation.fees - sum(b[1] for b in run.before.values())
+        realized = valuation.realized - sum(b[0] for b in run.before.values())
+        rows.append(_pnl_row(rid, "*", count, volume, fees, realized, valuation.unrealized,
+                             run.starting_cash + valuation.cash,
+                             run.starting_cash + valuation.equity))
     columns = ("run_id", "strategy", "fills", "volume", "fees", "realized", "unrealized",
                "cash", "equity")
     return _frame(rows, ("volume", "fees", "realized", "unrealized", "cash", "equity"),
