@@ -17,7 +17,8 @@ from prediction_engine.storage.errors import (
 )
 from prediction_engine.storage.journal import open_backend
 from prediction_engine.storage.migrations import SCHEMA_VERSION
-from prediction_engine.storage.restore import check_run, restore
+from prediction_engine.storage.restore import Restored, check_run, restore
+from prediction_engine.trading.resume import Resumed
 from tests.journal.conftest import PG_URL, drop_schema, postgres_reachable
 from tests.journal.trading import RUN_ID, Scripted, books, engine_with, open_journal, trade
 
@@ -46,11 +47,11 @@ def _cut_payload(target: str, seq: int, keep: int) -> None:
         backend._execute("UPDATE journal SET payload = ? WHERE seq = ?", (row.payload[:keep], seq))
 
 
-def _restore(target: str, *, use_snapshots: bool = True) -> None:
+def _restore(target: str, *, use_snapshots: bool = True) -> Restored:
     journal = open_journal(target)
     try:
         engine, _ = engine_with(journal, Scripted())
-        restore(engine, journal.backend, RUN_ID, use_snapshots=use_snapshots)
+        return restore(engine, journal.backend, RUN_ID, use_snapshots=use_snapshots)
     finally:
         journal.close()
 
@@ -91,7 +92,10 @@ def test_a_damaged_snapshot_points_to_rebuilding_from_the_records(journal_target
         _restore(journal_target)
     assert "--restore-from-journal" in str(caught.value)
     assert f"record {newest} (snapshot) is corrupt" in str(caught.value)
-    _restore(journal_target, use_snapshots=False)  # every record is intact: no loss
+    rebuilt = _restore(journal_target, use_snapshots=False)  # every record intact: no loss
+    assert rebuilt.skipped_snapshots == (newest,)
+    said = Resumed(RUN_ID, 2, rebuilt, 0, 0, 0, 0).describe(journal_target)
+    assert f"damaged snapshots passed over (every record replayed instead): {newest}" in said
 
 
 def test_an_edited_fill_is_caught_by_the_journaled_positions(journal_target: str) -> None:

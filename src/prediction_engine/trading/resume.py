@@ -59,6 +59,8 @@ class Resumed:
             f"{start} records (last {r.last_seq}): cash {format_micro(self.cash)} USD, "
             f"{self.positions} positions, {self.resting} resting orders"
             + (f", {self.lost} unacknowledged orders closed" if self.lost else "")
+            + (f"; damaged snapshots passed over (every record replayed instead): "
+               f"{', '.join(map(str, r.skipped_snapshots))}" if r.skipped_snapshots else "")
         )
 
 
