@@ -56,6 +56,7 @@ class TimedExecution:
 
     def __init__(self, paper: PaperExecution) -> None:
         self.paper = paper
+        self.watched = paper.watched
         self.stamp = 0
 
     def send(self, command: Command) -> None:

@@ -3,8 +3,9 @@ Expected fills are worked out in the comments (sizes in shares)."""
 
 from __future__ import annotations
 
-from prediction_engine.core.orders import TimeInForce
-from tests.execution.venue import BUY, SELL, TOKEN, PaperVenue, S, sh
+from prediction_engine.core.commands import CancelOrder
+from prediction_engine.core.orders import Order, OrderEvent, OrderEventKind, TimeInForce, apply
+from tests.execution.venue import BUY, MARKET, SELL, TOKEN, PaperVenue, S, px, sh
 
 FAK, FOK = TimeInForce.FAK, TimeInForce.FOK
 
@@ -77,3 +78,25 @@ def test_a_taker_and_a_crossed_resting_order_never_take_the_same_shares() -> Non
     assert v.paper.resting["rest"].filled == sh(6)
     # A FAK at 0.49 finds 6 displayed at 0.49, all consumed: nothing.
     assert v.submit(BUY, "0.49", 6, FAK, cid="fak") == []
+
+
+def test_a_token_is_watched_while_an_order_rests_or_liquidity_is_consumed() -> None:
+    v = PaperVenue(gated=True)
+    v.snapshot([("0.40", 100)], [("0.45", 100)])
+    assert TOKEN not in v.paper.watched  # nothing of ours: its events need not be seen
+    assert v.submit(BUY, "0.45", 30, TimeInForce.FAK, cid="t") == [("t", sh(30))]
+    assert TOKEN in v.paper.watched  # 30 of the 100 displayed at 0.45 are ours now
+    v.level(SELL, "0.45", 70)  # the venue shows the consumption: the record is released
+    assert TOKEN not in v.paper.watched
+    v.submit(BUY, "0.41", 10, cid="r")  # rests
+    assert TOKEN in v.paper.watched
+    v.send(CancelOrder(client_id="r", ts_ns=0))
+    assert TOKEN not in v.paper.watched
+    order = Order(client_id="x", market=MARKET, token=TOKEN, side=BUY, price=px("0.41"),
+                  size=sh(10), time_in_force=TimeInForce.GTC)
+    order = apply(order, OrderEvent(kind=OrderEventKind.ACCEPTED, ts_ns=0, venue_order_id="v"))
+    v.paper.restore([order])
+    assert TOKEN in v.paper.watched  # waits for the token's next snapshot
+    v.snapshot([("0.40", 100)], [("0.45", 100)])
+    assert list(v.paper.resting) == ["x"]
+    assert TOKEN in v.paper.watched

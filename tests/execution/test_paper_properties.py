@@ -198,3 +198,35 @@ def order(cid: str, size: int) -> Order:
         client_id=cid, market=MARKET, token=TOKEN, side=BUY, price=PRICE, size=size,
         time_in_force=TIF.GTC,
     )  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    model=models,
+    bids=levels,
+    asks=levels,
+    script=st.lists(st.tuples(gaps, actions), min_size=1, max_size=40),
+)
+def test_events_of_unwatched_tokens_change_nothing(
+    model: QueueModel, bids: Levels, asks: Levels, script: list[tuple[int, Action]]
+) -> None:
+    """The engine hands the client only the events of its ``watched`` tokens: a client that
+    sees every event and one that sees only those report exactly the same."""
+    every, gated = PaperVenue(model), PaperVenue(model, gated=True)
+    for v in (every, gated):
+        v.snapshot_micro(bids, asks, 0)
+        orders: dict[str, Order] = {}
+        ts = 0
+        for gap, action in script:
+            ts += gap
+            run(v, action, ts, orders)
+            assert (TOKEN in v.paper.watched) == bool(
+                v.paper.resting or any(
+                    v.paper.consumed(TOKEN, side, price)
+                    for side in Side for price in range(10_000, 1_000_000, 10_000)
+                )
+            )
+    assert gated.reports == every.reports
+    assert {cid: gated.ahead(cid) for cid in gated.paper.resting} == {
+        cid: every.ahead(cid) for cid in every.paper.resting
+    }

@@ -36,7 +36,9 @@ class PaperVenue:
     """The engine's book of TOKEN (updated before the client sees each event, as the engine
     does) plus a paper client without fees reporting into a list. Sizes are in shares."""
 
-    def __init__(self, queue: QueueModel | None = None) -> None:
+    def __init__(self, queue: QueueModel | None = None, *, gated: bool = False) -> None:
+        self.gated = gated
+        """Hand the client only the events of tokens it watches, as the engine does."""
         self.book = OrderBook()
         self.reports: list[ExecutionReport] = []
         self.paper = PaperExecution(
@@ -97,7 +99,8 @@ class PaperVenue:
 
     def _see(self, event: BookSnapshot | BookDelta | Trade) -> list[tuple[str, int]]:
         start = len(self.reports)
-        self.paper.on_market_event(event)
+        if not self.gated or event.token in self.paper.watched:
+            self.paper.on_market_event(event)
         return fills(self.reports[start:])
 
     # -- commands ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import msgspec
 from prediction_engine.backtest.latency import Latency
 from prediction_engine.core.commands import Command, ExecutionReport
 from prediction_engine.core.events import Event
+from prediction_engine.core.ids import TokenId
 from prediction_engine.execution.paper import PaperExecution
 
 __all__ = ["LatentExecution", "Schedule"]
@@ -75,7 +76,8 @@ class LatentExecution:
         self._schedule = schedule
         self._now = now
         self._deliver = deliver
-        self._forward = venue_sees_engine_events
+        # With a delayed feed the venue saw the events already: the engine forwards none.
+        self.watched: set[TokenId] = paper.watched if venue_sees_engine_events else set()
         self.delayed_commands = 0
         self.delayed_reports = 0
 
@@ -96,9 +98,9 @@ class LatentExecution:
         self._deliver(made + self._latency.response(made), report)
 
     def on_market_event(self, event: Event) -> None:
-        """The engine applied ``event``; the venue sees it too unless it saw it earlier."""
-        if self._forward:
-            self.paper.on_market_event(event)
+        """The engine applied ``event``; the venue sees it too (only called when it did not
+        see it earlier: :attr:`watched` is then empty)."""
+        self.paper.on_market_event(event)
 
     def on_time(self, now_ns: int) -> None:
         """GTD expiry at the venue."""

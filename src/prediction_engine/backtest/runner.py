@@ -176,11 +176,13 @@ class Backtest:
         if venue_books is None:
             self.engine.handle(messages)
             return
+        watched = self.paper.watched
         for message in messages:
             if isinstance(message, _BOOK):
                 venue_books.apply(message)
-                self.paper.on_market_event(message)
-            elif isinstance(message, Trade):
+                if message.token in watched:
+                    self.paper.on_market_event(message)
+            elif isinstance(message, Trade) and message.token in watched:
                 self.paper.on_market_event(message)
         arrives = ts + self._latency.feed(ts)
         self._schedule.at(arrives, lambda _ts: self.engine.handle(messages))

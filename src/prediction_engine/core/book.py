@@ -103,8 +103,10 @@ class OrderBook:
         self.ts_ns = 0
 
     def _index(self, price: int) -> int:
-        i, rest = divmod(price, self.tick_size)
-        if rest or not 0 < i < self._n:
+        # ``//`` and ``*`` stay native ints when compiled; ``divmod`` boxes both and a tuple.
+        tick = self.tick_size
+        i = price // tick
+        if i * tick != price or not 0 < i < self._n:
             raise OffGridPriceError(
                 f"price {price} is off the {self.tick_size} grid or outside (0, 1)"
             )

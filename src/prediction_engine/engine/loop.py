@@ -154,6 +154,7 @@ class Engine:
         self.counters = EngineCounters()
         self.telemetry = telemetry
         self.execution: ExecutionClient | None = None
+        self._watched: set[TokenId] = set()  # the execution client's watched tokens
         self._clock = clock
         self._on_subscriptions = on_subscriptions
         self._reports: deque[ExecutionReport] = deque()
@@ -171,6 +172,7 @@ class Engine:
     def attach(self, execution: ExecutionClient) -> None:
         """Send commands to ``execution`` (which reports back through :meth:`post`)."""
         self.execution = execution
+        self._watched = execution.watched
 
     def post(self, report: ExecutionReport) -> None:
         """Accept an execution report (never blocks; reduced after the current batch)."""
@@ -281,7 +283,7 @@ class Engine:
         self._seen(event.venue, token, recv)
         self.state.books.apply(event)
         self._touched[token] = event
-        if self.execution is not None:
+        if token in self._watched and self.execution is not None:
             self.execution.on_market_event(event)
 
     def _market(self, event: Trade | TopOfBook) -> None:
@@ -292,7 +294,7 @@ class Engine:
         self._seen(event.venue, token, event.ts_recv)
         if type(event) is _TOP or not isinstance(event, Trade):
             return
-        if self.execution is not None:
+        if token in self._watched and self.execution is not None:
             self.execution.on_market_event(event)
         self._route(event, self.routes.by_token.get(token))
 

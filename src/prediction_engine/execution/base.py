@@ -7,6 +7,7 @@ from typing import Protocol
 
 from prediction_engine.core.commands import Command, ExecutionReport
 from prediction_engine.core.events import Event
+from prediction_engine.core.ids import TokenId
 
 __all__ = ["ExecutionClient", "ReportSink"]
 
@@ -19,14 +20,21 @@ class ExecutionClient(Protocol):
 
     ``send`` must not block and must not call back into the engine synchronously other than
     through the report sink (the engine drains reports after the current message).
+
+    ``watched`` names the tokens whose market events the client needs: the engine hands
+    :meth:`on_market_event` only those (a client keeps the same set object, updated in place;
+    an empty set for a client that needs none).
     """
+
+    watched: set[TokenId]
 
     def send(self, command: Command) -> None:
         """Accept one command (submit or cancel)."""
         ...
 
     def on_market_event(self, event: Event) -> None:
-        """See a book event or trade after the engine applied it (resting orders may fill)."""
+        """See a book event or trade of a :attr:`watched` token after the engine applied it
+        (resting orders may fill)."""
         ...
 
     def on_time(self, now_ns: int) -> None:

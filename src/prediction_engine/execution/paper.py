@@ -175,6 +175,9 @@ class PaperExecution:
         self._consumed = Consumption()
         self._queues = Queues(queue or QueueModel())
         self._restoring: dict[TokenId, list[Order]] = {}
+        self.watched: set[TokenId] = set()
+        """Tokens whose market events can matter (a resting or restoring order, or consumed
+        liquidity on them): the engine hands over only these tokens' events. Read-only."""
 
     @property
     def resting(self) -> Mapping[str, Order]:
@@ -201,6 +204,7 @@ class PaperExecution:
         """
         if isinstance(command, SubmitOrder):
             self._submit(command.order, command.ts_ns)
+            self._rewatch(command.order.token)
             return
         order = self._resting.view.get(command.client_id) or self._unrest(command.client_id)
         if order is None:
@@ -213,6 +217,15 @@ class PaperExecution:
             self._close(order, event)
         else:
             self._emit(order, event)
+        self._rewatch(order.token)
+
+    def _rewatch(self, token: TokenId) -> None:
+        """Keep :attr:`watched` true for ``token`` after anything that may have changed it."""
+        if (token in self._resting.reach or token in self._consumed.tokens
+                or token in self._restoring):
+            self.watched.add(token)
+        else:
+            self.watched.discard(token)
 
     def _unrest(self, client_id: str) -> Order | None:
         """Take a restored order still waiting for its book out of the wait (None: none)."""
@@ -276,6 +289,7 @@ class PaperExecution:
             if order.client_id in self._resting.view or not order.is_open:
                 raise ValueError(f"cannot restore {order.client_id!r}: resting or closed")
             self._restoring.setdefault(order.token, []).append(order)
+            self.watched.add(order.token)
 
     def _rest(self, order: Order, book: OrderBook) -> None:
         """Start holding ``order`` as resting: behind the displayed size at its price."""
@@ -334,9 +348,10 @@ class PaperExecution:
     # -- market events and time ------------------------------------------------------------
 
     def on_market_event(self, event: Event) -> None:
-        """Track consumed liquidity and queues; fill resting orders the event reaches."""
-        # The backtester calls this for every book event: without a resting order or a
-        # consumption record on the token, a delta costs two dict lookups.
+        """Track consumed liquidity and queues; fill resting orders the event reaches.
+
+        Events of tokens outside :attr:`watched` change nothing (the engine skips them).
+        """
         if isinstance(event, BookDelta):
             token = event.token
             if token in self._consumed.tokens:
@@ -353,17 +368,23 @@ class PaperExecution:
                 ):
                     self._cross_resting(token, event.ts_recv)
         elif isinstance(event, Trade):
-            if event.token in self._resting.reach and event.aggressor is not None:
+            token = event.token
+            if token in self._resting.reach and event.aggressor is not None:
                 self._on_trade(event, opposite(event.aggressor))
         elif isinstance(event, BookSnapshot):
-            self._consumed.forget(event.token)
-            if self._restoring and event.token in self._restoring:
-                self._rest_restored(event.token)
-            if event.token in self._resting.reach:
+            token = event.token
+            self._consumed.forget(token)
+            if self._restoring and token in self._restoring:
+                self._rest_restored(token)
+            if token in self._resting.reach:
                 self._queues.on_snapshot(event)
-                self._cross_resting(event.token, event.ts_recv)
+                self._cross_resting(token, event.ts_recv)
         elif isinstance(event, TickSizeChanged):
-            self._consumed.forget(event.token)
+            token = event.token
+            self._consumed.forget(token)
+        else:
+            return
+        self._rewatch(token)
 
     def _rest_restored(self, token: TokenId) -> None:
         book = self._books(token)
@@ -405,6 +426,7 @@ class PaperExecution:
             if order is not None and order.expire_ns is not None and order.expire_ns <= now_ns:
                 self.counters.expired += 1
                 self._close(order, OrderEvent(kind=_E.EXPIRED, ts_ns=now_ns))
+                self._rewatch(order.token)
 
     # -- bookkeeping -----------------------------------------------------------------------
 
