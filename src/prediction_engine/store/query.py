@@ -170,9 +170,12 @@ def read_part(path: Path, table: str) -> pa.Table:
     core (threads measured twice as slow on a busy 2-core machine).
     """
     names = set(SCHEMAS[table].names)
-    return pq.read_table(
-        path, read_dictionary=[c for c in DICTIONARY_COLUMNS if c in names], use_threads=False
-    )
+    # ParquetFile rather than read_table: the dataset layer read_table goes through costs
+    # more than the decoding on parts of this size (measured 2-3x on a 68k-row part).
+    with pq.ParquetFile(
+        path, read_dictionary=[c for c in DICTIONARY_COLUMNS if c in names]
+    ) as part:
+        return part.read(use_threads=False)
 
 
 def _time_filter(table: pa.Table, from_ns: int | None, to_ns: int | None) -> pa.Table:
