@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -83,3 +86,26 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def fake_telegram_in_thread() -> Iterator[FakeTelegram]:
+    """Serve a :class:`FakeTelegram` from its own thread and loop (for CLI subprocesses)."""
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+    done = asyncio.Event()
+    api = FakeTelegram()
+
+    async def serve() -> None:
+        async with api:
+            ready.set()
+            await done.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield api
+    finally:
+        loop.call_soon_threadsafe(done.set)
+        thread.join(10)

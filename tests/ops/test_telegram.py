@@ -227,3 +227,22 @@ def test_the_next_summary_is_at_the_utc_time_or_every_n_hours() -> None:
     assert at_eighteen == noon + 6 * 3600 * 1_000_000_000
     assert next_summary_ns(noon, day_time(6, 0), 4) == noon + 4 * 3600 * 1_000_000_000
     assert next_summary_ns(noon, None, None) is None
+
+
+@pytest.mark.parametrize("turns", range(4))
+async def test_the_sender_stops_when_cancelled_as_a_line_arrives(turns: int) -> None:
+    # A run that fails at start-up cancels the sender while the "started" line may be waking
+    # it; the cancellation must win (the sender loops forever otherwise).
+    notifier = TelegramNotifier(quick(closed_port_url(), poll_s=30.0))
+    async with aiohttp.ClientSession() as http:
+        task = asyncio.create_task(notifier.send_forever(http))
+        await asyncio.sleep(0.01)  # the sender waits for lines
+        notifier.notify("pengine started")
+        for _ in range(turns):  # the wake-up travels through the loop meanwhile
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        task.cancel()  # a second cancel ends a sender that swallowed the first
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert task in done

@@ -321,8 +321,12 @@ class TelegramNotifier:
         while True:
             if not self._pending:
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):  # lines from other threads may not wake
-                    await asyncio.wait_for(self._wake.wait(), self.config.poll_s)
+                # Lines from other threads may not wake us: poll too. asyncio.timeout, not
+                # wait_for: on 3.11 a line arriving as we are cancelled made wait_for swallow
+                # the cancellation, and this loop never ended.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.config.poll_s):
+                        await self._wake.wait()
                 continue
             await asyncio.sleep(max(self.config.linger_s, self._limiter.delay_s()))
             await self._send_pending(http)

@@ -218,8 +218,9 @@ class _Recording:
         loop = asyncio.get_running_loop()
         duration = self.options.duration_s
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.25)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
+                async with asyncio.timeout(0.25):
+                    await stop.wait()
             self.recorder.check()
             self._check_connected()
             if on_status is not None:

@@ -170,8 +170,9 @@ class UpDownBot:
 
     @staticmethod
     async def _wait(stop: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        with contextlib.suppress(TimeoutError):  # not wait_for: it can lose a cancel on 3.11
+            async with asyncio.timeout(seconds):
+                await stop.wait()
 
 
 DEFAULT_STRATEGIES = ("updown_fade", "updown_momentum", "updown_sniper")

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import importlib.util
 import ipaddress
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -108,8 +110,9 @@ async def _events(request: web.Request) -> web.StreamResponse:
     sequence = 0
     with contextlib.suppress(ConnectionResetError):
         while True:
-            try:
-                sequence, data = await asyncio.wait_for(hub.newer_than(sequence), _KEEPALIVE_S)
+            try:  # asyncio.timeout, not wait_for: on 3.11 that can swallow a cancellation
+                async with asyncio.timeout(_KEEPALIVE_S):
+                    sequence, data = await hub.newer_than(sequence)
             except TimeoutError:
                 await response.write(b": keepalive\n\n")
                 continue
@@ -174,8 +177,12 @@ class DashboardServer:
             await site.start()
         except OSError as e:
             await self._runner.cleanup()
-            raise ConfigError(f"the dashboard cannot listen on {self.host}:{self.port}: "
-                              f"{e.strerror or e} (pick another --dashboard-port)") from e
+            self._runner = None
+            reason = os.strerror(e.errno).lower() if e.errno else str(e)
+            fix = ("choose another --dashboard-port" if e.errno == errno.EADDRINUSE
+                   else "check --dashboard-host")
+            raise ConfigError(f"the dashboard cannot listen on {self.host}:{self.port} "
+                              f"({reason}); {fix}") from e
         self.port = self._runner.addresses[0][1]
         return self.url
 

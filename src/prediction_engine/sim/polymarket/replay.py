@@ -268,8 +268,9 @@ class ReplayVenue(LocalVenue):
             if wait <= 0:
                 return
             self._toggled.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._toggled.wait(), wait)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
+                async with asyncio.timeout(wait):
+                    await self._toggled.wait()
 
     def _play(self, t_ns: int, raw: str) -> None:
         payload = decode_frame(raw)

@@ -81,6 +81,9 @@ class MarketDataSession:
         self.books = BookSet()
         self._parser = PolymarketParser()
         self.counters = SessionCounters()
+        self.events_by_type: dict[type[Event], int] = {}
+        """Events handed on per event class (``BookDelta``, ``Trade``, ...); they add up to
+        ``counters.events``. Kept apart from the flat integer counters."""
         self._http, self._clock, self._sink = http, clock, sink
         self._fetch_book, self._on_raw = fetch_book, on_raw
         self._policy = policy or ReconnectPolicy(max_attempts=config.reconnect_attempts)
@@ -233,6 +236,8 @@ class MarketDataSession:
             wait = self.config.snapshot_timeout_s if isinstance(event, TickSizeChanged) else 0
             self._schedule(needs, wait)
         self.counters.events += 1
+        kind = type(event)
+        self.events_by_type[kind] = self.events_by_type.get(kind, 0) + 1
         await self._sink.put(event)
 
     # -- resync ----------------------------------------------------------------------------
@@ -256,10 +261,14 @@ class MarketDataSession:
             self._wake.clear()
             # Sleep until the earliest resync is due (at least 50 ms, as tokens waiting for a
             # reconnect stay due), or until new work wakes us; idle sessions do not poll.
+            # Not asyncio.wait_for: on Python 3.11 it returns normally when the wake-up and a
+            # cancellation arrive together, and this loop then outlived the task group that
+            # cancelled it (a run whose metrics port was taken hung instead of exiting).
             nearest = min(self._due.values(), default=None)
             timeout = None if nearest is None else max(0.05, (nearest - now) / 1e9)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _ready(self, token: TokenId) -> bool:
         # Only fetch for tokens on a connected shard: a reconnect resubscribes the rest.
