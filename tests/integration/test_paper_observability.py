@@ -8,9 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from typer.testing import CliRunner
 from prediction_engine.cli import _register, app
 from prediction_engine.sim.polymarket import SimConfig
 from tests.integration.harness import sim_in_thread
-from tests.ops.scrape import samples
+from tests.ops.scrape import free_port, http_get, poll, samples
 
 _register()
 
@@ -33,36 +31,6 @@ def sim_env() -> Iterator[dict[str, str]]:
         yield env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=2) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except OSError:
-        return 0, b""  # not listening (yet)
-
-
-def _poll(
-    url: str, token: str | None, deadline: float, ready: Callable[[bytes], bool] = bool
-) -> tuple[int, bytes]:
-    """GET ``url`` until it answers 200 with a ``ready`` body (or the deadline passes)."""
-    status, body = 0, b""
-    while time.monotonic() < deadline:
-        status, body = _get(url, token)
-        if status == 200 and ready(body):
-            break
-        time.sleep(0.2)
-    return status, body
-
-
 def _frames(exposition: bytes) -> float:
     return sum(v for (name, _), v in samples(exposition.decode()).items()
                if name == "pengine_frames_total")
@@ -71,7 +39,7 @@ def _frames(exposition: bytes) -> float:
 def test_paper_serves_metrics_and_a_dashboard_and_logs_json(
     sim_env: dict[str, str], tmp_path: Path
 ) -> None:
-    metrics_port, dashboard_port = _free_port(), _free_port()
+    metrics_port, dashboard_port = free_port(), free_port()
     out = tmp_path / "paper"
     command = [
         str(PENGINE), "paper", "-s", "arbitrage", "-p", "arbitrage.min_edge=0.001",
@@ -86,14 +54,14 @@ def test_paper_serves_metrics_and_a_dashboard_and_logs_json(
         try:
             deadline = time.monotonic() + 40
             metrics = f"http://127.0.0.1:{metrics_port}/metrics"
-            status, body = _poll(metrics, None, deadline, lambda b: _frames(b) > 0)
+            status, body = poll(metrics, None, deadline, lambda b: _frames(b) > 0)
             assert status == 200, stderr_path.read_text()[-3000:]
             dashboard = f"http://127.0.0.1:{dashboard_port}/api/snapshot"
-            status, snapshot = _poll(dashboard, "t", deadline)
+            status, snapshot = poll(dashboard, "t", deadline)
             assert status == 200, snapshot
-            assert _get(dashboard)[0] == 401
-            assert _get(dashboard, "wrong")[0] == 401
-            assert _get(f"{dashboard}?token=t")[0] == 200
+            assert http_get(dashboard)[0] == 401
+            assert http_get(dashboard, "wrong")[0] == 401
+            assert http_get(f"{dashboard}?token=t")[0] == 200
             run.wait(timeout=30)
         finally:
             run.kill()  # (a no-op once it exited)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -44,3 +49,35 @@ def promtool_check_metrics(text: str) -> subprocess.CompletedProcess[str]:
     assert PROMTOOL is not None
     return subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
                           text=True, timeout=30, check=False)
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(url: str, token: str | None = None) -> tuple[int, bytes]:
+    """GET ``url`` (with a bearer ``token``); status 0 when nothing listens (yet)."""
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=2) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except OSError:
+        return 0, b""
+
+
+def poll(
+    url: str, token: str | None, deadline: float, ready: Callable[[bytes], bool] = bool
+) -> tuple[int, bytes]:
+    """GET ``url`` until it answers 200 with a ``ready`` body (or the deadline passes)."""
+    status, body = 0, b""
+    while time.monotonic() < deadline:
+        status, body = http_get(url, token)
+        if status == 200 and ready(body):
+            break
+        time.sleep(0.2)
+    return status, body

@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from prediction_engine.config import Config
-from prediction_engine.core.events import Side
-from prediction_engine.core.ids import ConditionId, TokenId
+from prediction_engine.core.events import BookDelta, ReferencePrice, Side
+from prediction_engine.core.ids import ConditionId, TokenId, Venue
 from prediction_engine.core.orders import OrderStatus, TimeInForce
+from prediction_engine.core.portfolio import Fill
 from prediction_engine.engine.clock import ManualClock
 from prediction_engine.engine.telemetry import (
     FillRecord,
@@ -27,7 +28,8 @@ from prediction_engine.engine.telemetry import (
 )
 from prediction_engine.ops.metrics import Metrics
 from prediction_engine.trading.runtime import TradingRuntime
-from tests.ops.scrape import PROMTOOL, exported_names
+from prediction_engine.venues.binance.session import BinanceTradeSession
+from tests.ops.scrape import PROMTOOL, exported_names, samples
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 PROMETHEUS_BUILTIN = {"up"}
@@ -40,29 +42,52 @@ def load_yaml(relative: str) -> Any:
 
 
 @pytest.fixture
-async def exported() -> set[str]:
-    """Every series name the registry exports once each kind of record has been seen."""
+async def exposition() -> str:
+    """The exposition once each kind of record has been seen and every live object has
+    something to report (a feed, events of each venue, a position), so series carry labels."""
     market, token = ConditionId("0xm"), TokenId("1")
     metrics = Metrics(journal_lag=lambda: 0.0)
     metrics.signal(SignalRecord(1, "s", market, token, Side.BUY, 0.1, 1.0, 0.5, "sized"))
     metrics.order(OrderRecord(1, "s", "s-1", market, token, Side.BUY, 500_000, 1_000_000,
                               TimeInForce.GTC, OrderStatus.SUBMITTED, 0))
+    metrics.order(OrderRecord(1, "s", "", market, token, Side.BUY, 500_000, 1_000_000,
+                              TimeInForce.GTC, OrderStatus.REJECTED, 0, "risk COOLDOWN: 1 s"))
     metrics.fill(FillRecord(2, "s", "s-1", market, token, Side.BUY, 500_000, 1_000_000, 0,
                             "t", "taker"))
     metrics.latency(LatencyRecord(1, market, token, 1, 1, 1))
     async with aiohttp.ClientSession() as http:
-        metrics.bind(TradingRuntime(Config(), [], http=http, clock=ManualClock(),
-                                    reference_feeds=()))
+        runtime = TradingRuntime(Config(), [], http=http, clock=ManualClock(),
+                                 reference_feeds=())
+        binance = BinanceTradeSession(runtime.config, ["btcusdt"], http, runtime.clock,
+                                      runtime.inbox)
+        binance.events_by_type[ReferencePrice] = 1
+        runtime.reference_sessions.append(binance)
+        runtime.session.events_by_type[BookDelta] = 1
+        state = runtime.engine.state
+        state.feed_seen_ns[Venue.POLYMARKET] = 0
+        state.portfolio.apply_fill(Fill(market=market, token=token, side=Side.BUY,
+                                        price=500_000, size=1_000_000, fee=0))
+        metrics.bind(runtime)
         body, _ = metrics.exposition()
-        names = exported_names(body.decode())
-    return {name for name in names if not name.endswith("_created")}
+    return body.decode()
 
 
-def dashboard_exprs() -> Iterator[tuple[str, str]]:
+@pytest.fixture
+def exported(exposition: str) -> set[str]:
+    """Every series name the registry exports."""
+    return {name for name in exported_names(exposition) if not name.endswith("_created")}
+
+
+def dashboard_targets() -> Iterator[tuple[str, dict[str, Any]]]:
     dashboard = json.loads((OPS / "grafana/dashboards/pengine.json").read_text("utf-8"))
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
-            yield panel["title"], target["expr"]
+            yield panel["title"], target
+
+
+def dashboard_exprs() -> Iterator[tuple[str, str]]:
+    for title, target in dashboard_targets():
+        yield title, target["expr"]
 
 
 def alert_rules() -> list[dict[str, Any]]:
@@ -87,6 +112,39 @@ def test_the_dashboard_shows_every_exported_metric(exported: set[str]) -> None:
     families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in exported}
     shown_families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in shown}
     assert families - shown_families == set()
+
+
+def _series_labels(exposition: str) -> dict[str, set[str]]:
+    labels: dict[str, set[str]] = {}
+    for name, label_set in samples(exposition):
+        labels.setdefault(name, set()).update(label for label, _ in label_set)
+    return labels
+
+
+BY = re.compile(r"\bby \(([^)]*)\)")
+LEGEND = re.compile(r"{{\s*(\w+)\s*}}")
+
+
+def test_dashboard_groups_and_legends_use_labels_the_metrics_carry(exposition: str) -> None:
+    # A `by (type)` on a metric without that label sums everything into one unlabelled line.
+    carried = _series_labels(exposition)
+    for title, target in dashboard_targets():
+        expr, legend = target["expr"], target.get("legendFormat") or ""
+        names = METRIC.findall(expr)
+        assert all(name in carried for name in names), (expr, "no sample to check")
+        available = set().union(*(carried[name] for name in names))
+        used = {label.strip() for group in BY.findall(expr) for label in group.split(",")}
+        used |= set(LEGEND.findall(legend))
+        assert used <= available, (title, expr, used - available)
+
+
+def test_the_events_panel_splits_each_venue_by_event_type() -> None:
+    (expr, legend), = [
+        (target["expr"], target["legendFormat"])
+        for _, target in dashboard_targets() if "pengine_events_total" in target["expr"]
+    ]
+    assert set(BY.findall(expr)[0].replace(" ", "").split(",")) == {"venue", "type"}
+    assert legend == "{{venue}} {{type}}"
 
 
 def test_dashboard_panels_use_the_provisioned_datasource() -> None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import typing
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from prediction_engine.config import Config
-from prediction_engine.core.events import Side
+from prediction_engine.core.events import (
+    BookDelta,
+    BookSnapshot,
+    Event,
+    ReferencePrice,
+    Side,
+    TickSizeChanged,
+    Trade,
+)
 from prediction_engine.core.ids import ConditionId, TokenId, Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
@@ -23,9 +32,10 @@ from prediction_engine.engine.telemetry import (
     OrderRecord,
     SignalRecord,
 )
-from prediction_engine.ops.metrics import Metrics, metrics_service
+from prediction_engine.ops.metrics import Metrics, event_type_label, metrics_service
 from prediction_engine.trading.runtime import TradingRuntime
 from prediction_engine.venues.binance.session import BinanceTradeSession
+from prediction_engine.venues.polymarket.rtds_session import RtdsSession
 from tests.ops.scrape import PROMTOOL, promtool_check_metrics, samples, value
 
 MARKET = ConditionId("0xmarket")
@@ -201,6 +211,7 @@ async def test_collector_reads_feed_counters_and_times_a_silent_feed(
     binance.feed.counters.last_frame_ns = clock.now_ns()
     binance.feed.counters.connects = 3
     binance.counters.events = 4
+    binance.events_by_type[ReferencePrice] = 4
     binance.counters.decode_errors = 1
     runtime.session.counters.resyncs = 2
     metrics = Metrics()
@@ -210,7 +221,7 @@ async def test_collector_reads_feed_counters_and_times_a_silent_feed(
     assert value(first, "pengine_frames_total", **feed) == 5
     assert value(first, "pengine_reconnects_total", **feed) == 2
     assert value(first, "pengine_feed_connected", **feed) == 0
-    assert value(first, "pengine_events_total", venue="binance") == 4
+    assert value(first, "pengine_events_total", venue="binance", type="reference_price") == 4
     assert value(first, "pengine_decode_errors_total", venue="binance", kind="decode") == 1
     assert value(first, "pengine_resyncs_total", venue="polymarket") == 2
     assert value(first, "pengine_feed_staleness_seconds", **feed) == 0
@@ -269,13 +280,70 @@ async def test_reference_sessions_sharing_a_feed_name_get_distinct_series(
                                       runtime.inbox)
         session.feed.counters.frames = frames
         session.counters.events = events
+        session.events_by_type[ReferencePrice] = events
         runtime.reference_sessions.append(session)
     metrics = Metrics()
     metrics.bind(runtime)
     exposition = text(metrics)
     assert value(exposition, "pengine_frames_total", venue="binance", feed="binance") == 3
     assert value(exposition, "pengine_frames_total", venue="binance", feed="binance-2") == 4
-    assert value(exposition, "pengine_events_total", venue="binance") == 7
+    assert value(exposition, "pengine_events_total", venue="binance",
+                 type="reference_price") == 7
+    if PROMTOOL is not None:
+        result = promtool_check_metrics(exposition)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_event_type_labels_are_the_event_names_in_snake_case() -> None:
+    # Dashboards and alerts select on these values: a renamed event class must show up here.
+    labels = {kind.__name__: event_type_label(kind) for kind in typing.get_args(Event)}
+    assert labels == {
+        "BookSnapshot": "book_snapshot",
+        "BookDelta": "book_delta",
+        "Trade": "trade",
+        "TopOfBook": "top_of_book",
+        "TickSizeChanged": "tick_size_changed",
+        "MarketListed": "market_listed",
+        "MarketResolved": "market_resolved",
+        "ReferencePrice": "reference_price",
+        "OrderUpdated": "order_updated",
+        "UserTradeUpdated": "user_trade_updated",
+    }
+
+
+async def test_events_are_counted_by_venue_and_type_and_add_up_per_venue(
+    runtime: TradingRuntime,
+) -> None:
+    session = runtime.session
+    session.events_by_type.update({BookSnapshot: 2, BookDelta: 40, Trade: 3, TickSizeChanged: 1})
+    session.counters.events = 46
+    for symbols, prices in ((["btcusdt"], 5), (["ethusdt"], 6)):  # two batches of symbols
+        binance = BinanceTradeSession(runtime.config, symbols, runtime.http, runtime.clock,
+                                      runtime.inbox)
+        binance.events_by_type[ReferencePrice] = prices
+        runtime.reference_sessions.append(binance)
+    rtds = RtdsSession(runtime.config, ["btcusdt"], runtime.http, runtime.clock, runtime.inbox)
+    rtds.counters.events = 9
+    runtime.reference_sessions.append(rtds)
+    metrics = Metrics()
+    metrics.bind(runtime)
+    exposition = text(metrics)
+    events = {
+        (dict(labels)["venue"], dict(labels)["type"]): count
+        for (name, labels), count in samples(exposition).items()
+        if name == "pengine_events_total"
+    }
+    assert events == {
+        ("polymarket", "book_snapshot"): 2,
+        ("polymarket", "book_delta"): 40,
+        ("polymarket", "trade"): 3,
+        ("polymarket", "tick_size_changed"): 1,
+        ("binance", "reference_price"): 11,
+        ("polymarket-rtds", "reference_price"): 9,
+    }
+    per_venue = {venue: sum(n for (v, _), n in events.items() if v == venue)
+                 for venue, _ in events}
+    assert per_venue["polymarket"] == session.counters.events  # sum by (venue) is the total
     if PROMTOOL is not None:
         result = promtool_check_metrics(exposition)
         assert result.returncode == 0, result.stdout + result.stderr

@@ -95,7 +95,11 @@ async def test_scraped_metrics_follow_an_arbitrage_from_frames_to_fills() -> Non
     found = samples(text)
     frames = sum(v for (name, _), v in found.items() if name == "pengine_frames_total")
     assert frames > 0
-    assert value(text, "pengine_events_total", venue="polymarket") > 0
+    events = {dict(labels)["type"]: count for (name, labels), count in found.items()
+              if name == "pengine_events_total" and dict(labels)["venue"] == "polymarket"}
+    assert events["book_snapshot"] >= len(tokens)  # one per token at least, then deltas
+    assert events["book_delta"] > 0
+    assert sum(events.values()) == paper.runtime.session.counters.events
     assert value(text, "pengine_subscribed_tokens") == len(tokens)
     assert value(text, "pengine_engine_fills_total") == legs
     assert value(text, "pengine_fills_total", strategy="arbitrage", liquidity="taker") == legs

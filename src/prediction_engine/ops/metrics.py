@@ -16,7 +16,11 @@ Money is exported in dollars, sizes in shares, durations in seconds (Prometheus 
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
 import logging
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -27,7 +31,8 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.registry import Collector
 
 from prediction_engine.config import ConfigError
-from prediction_engine.core.ids import TokenId
+from prediction_engine.core.events import Event, ReferencePrice
+from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import OrderStatus
@@ -35,14 +40,14 @@ from prediction_engine.core.portfolio import Fill, Portfolio
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.telemetry import FillRecord, LatencyRecord, OrderRecord, SignalRecord
 from prediction_engine.risk.summary import summarize
+from prediction_engine.trading.runtime import reference_venue
 from prediction_engine.venues.binance.session import BinanceTradeSession
-from prediction_engine.venues.websocket import WebSocketFeed
 
 if TYPE_CHECKING:
     from prediction_engine.engine.state import EngineState
     from prediction_engine.trading.runtime import TradingRuntime
 
-__all__ = ["Metrics", "MetricsService", "RuntimeCollector", "metrics_service"]
+__all__ = ["Metrics", "MetricsService", "RuntimeCollector", "event_type_label", "metrics_service"]
 
 log = logging.getLogger(__name__)
 
@@ -251,8 +256,8 @@ class RuntimeCollector(Collector):
         return list(families.all.values())
 
     def _feeds(self, f: Mapping[str, _Family], runtime: TradingRuntime, now: int) -> None:
-        for venue, name, feed in _all_feeds(runtime):
-            labels = [venue, name]
+        for named in runtime.named_feeds():
+            labels, feed = [str(named.venue), named.name], named.feed
             counters = feed.counters
             f["pengine_frames"].add_metric(labels, counters.frames)
             f["pengine_reconnects"].add_metric(labels, max(counters.connects - 1, 0))
@@ -263,7 +268,8 @@ class RuntimeCollector(Collector):
             f["pengine_feed_staleness_seconds"].add_metric(labels,
                                                            max(now - silent_since, 0) / _NS)
         session = runtime.session.counters
-        f["pengine_events"].add_metric(["polymarket"], session.events)
+        for venue, kind, count in _events_by_type(runtime):
+            f["pengine_events"].add_metric([venue, kind], count)
         f["pengine_decode_errors"].add_metric(["polymarket", "decode"], session.decode_errors)
         f["pengine_decode_errors"].add_metric(["polymarket", "unknown_event"],
                                               session.unknown_events)
@@ -275,14 +281,11 @@ class RuntimeCollector(Collector):
         f["pengine_rest_snapshots"].add_metric(["failed"], session.rest_failures)
         f["pengine_rest_snapshots"].add_metric(["stale"], session.stale_snapshots)
         f["pengine_subscribed_tokens"].add_metric([], len(runtime.session.tokens))
-        events: dict[str, int] = {}
         errors: dict[str, int] = {}
         for reference in runtime.reference_sessions:  # one session per batch of symbols
-            venue = _reference_venue(reference)
-            events[venue] = events.get(venue, 0) + reference.counters.events
+            venue = str(reference_venue(reference))
             errors[venue] = errors.get(venue, 0) + reference.counters.decode_errors
-        for venue in sorted(events):
-            f["pengine_events"].add_metric([venue], events[venue])
+        for venue in sorted(errors):
             f["pengine_decode_errors"].add_metric([venue, "decode"], errors[venue])
         f["pengine_inbox_depth"].add_metric([], runtime.inbox.qsize())
         for venue, seen in sorted(runtime.engine.state.feed_seen_ns.items()):
@@ -334,20 +337,29 @@ def _position_labels(market: Market | None, token: TokenId) -> list[str]:
     return [market.slug or market.condition_id[:16], outcomes.get(token, token[:16])]
 
 
-def _reference_venue(session: object) -> str:
-    return "binance" if isinstance(session, BinanceTradeSession) else "polymarket-rtds"
+@functools.cache
+def event_type_label(kind: type) -> str:
+    """The ``type`` label of an event class: its name in snake_case (``BookDelta`` ->
+    ``book_delta``), as stable as the domain's event names."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower()
 
 
-def _all_feeds(runtime: TradingRuntime) -> list[tuple[str, str, WebSocketFeed]]:
-    """Every feed with its venue and a unique name (reference feeds share theirs)."""
-    feeds = [("polymarket", feed) for feed in runtime.session.feeds]
-    feeds.extend((_reference_venue(s), s.feed) for s in runtime.reference_sessions)
-    seen: dict[str, int] = {}
-    named: list[tuple[str, str, WebSocketFeed]] = []
-    for venue, feed in feeds:
-        count = seen[feed.name] = seen.get(feed.name, 0) + 1
-        named.append((venue, feed.name if count == 1 else f"{feed.name}-{count}", feed))
-    return named
+def _events_by_type(runtime: TradingRuntime) -> list[tuple[str, str, int]]:
+    """Events each venue handed to the engine, per event type, summed over its sessions."""
+    counts: dict[tuple[str, str], int] = {}
+
+    def add(venue: Venue, by_type: Mapping[type[Event], int]) -> None:
+        for kind, count in by_type.items():
+            key = (str(venue), event_type_label(kind))
+            counts[key] = counts.get(key, 0) + count
+
+    add(Venue.POLYMARKET, runtime.session.events_by_type)
+    for reference in runtime.reference_sessions:
+        if isinstance(reference, BinanceTradeSession):
+            add(Venue.BINANCE, reference.events_by_type)
+        else:  # RTDS hands on reference prices only (it filters every other event out)
+            add(Venue.POLYMARKET_RTDS, {ReferencePrice: reference.counters.events})
+    return [(venue, kind, count) for (venue, kind), count in sorted(counts.items())]
 
 
 _FEED = ("venue", "feed")
@@ -359,7 +371,8 @@ def _empty_families(journal: bool) -> _Families:
     f.counter("pengine_frames", "WebSocket frames received, per feed (shard).", _FEED)
     f.counter("pengine_frames_skipped", "Frames not parsed: text (PONG) or duplicates.",
               ("venue", "reason"))
-    f.counter("pengine_events", "Events parsed and handed to the engine.", ("venue",))
+    f.counter("pengine_events", "Events parsed and handed to the engine, by venue and event "
+              "type (book_snapshot, book_delta, trade, reference_price, ...).", ("venue", "type"))
     f.counter("pengine_decode_errors", "Frames dropped as undecodable or of unknown type.",
               ("venue", "kind"))
     f.counter("pengine_reconnects", "Reconnections after the first connect.", _FEED)
@@ -426,10 +439,11 @@ class MetricsService:
             site = web.TCPSite(runner, self.host, self.port)
             try:
                 await site.start()
-            except OSError as e:  # a start-up problem the user fixes with another port
+            except OSError as e:  # a start-up problem the user fixes with another port or host
+                fix = ("choose another --metrics-port" if e.errno == errno.EADDRINUSE
+                       else "check --metrics-host")
                 raise ConfigError(
-                    f"metrics cannot listen on {self.host}:{self.port} ({e.strerror or e}); "
-                    "choose another --metrics-port"
+                    f"metrics cannot listen on {self.host}:{self.port} ({_reason(e)}); {fix}"
                 ) from e
             self.bound_port = int(runner.addresses[0][1])
             self.listening.set()
@@ -442,6 +456,11 @@ class MetricsService:
     async def _handle(self, request: web.Request) -> web.Response:
         body, content_type = self.metrics.exposition(request.headers.get("Accept", ""))
         return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def _reason(error: OSError) -> str:
+    """What went wrong, without asyncio's "error while attempting to bind on address" prose."""
+    return os.strerror(error.errno).lower() if error.errno else str(error)
 
 
 def metrics_service(metrics: Metrics, host: str = "127.0.0.1", port: int = 9000) -> MetricsService:

@@ -24,7 +24,7 @@ import aiohttp
 
 from prediction_engine.config import Config
 from prediction_engine.core.events import Event
-from prediction_engine.core.ids import TokenId
+from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.journaling import JournalKind, Shutdown
@@ -39,8 +39,9 @@ from prediction_engine.venues.feed import EventSink, RawFrameHook
 from prediction_engine.venues.polymarket.rest import ClobClient
 from prediction_engine.venues.polymarket.rtds_session import RtdsSession
 from prediction_engine.venues.polymarket.session import MarketDataSession
+from prediction_engine.venues.websocket import WebSocketFeed
 
-__all__ = ["RawHooks", "Service", "TradingRuntime"]
+__all__ = ["NamedFeed", "RawHooks", "Service", "TradingRuntime", "reference_venue"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,15 @@ class RawHooks:
 
 Service = Callable[["TradingRuntime"], Awaitable[None]]
 """A coroutine function run next to the engine for as long as the runtime runs."""
+
+
+@dataclass(frozen=True)
+class NamedFeed:
+    """One WebSocket connection of the runtime, named uniquely (for metrics and dashboards)."""
+
+    venue: Venue
+    name: str
+    feed: WebSocketFeed
 
 
 class _Tee:
@@ -186,6 +196,22 @@ class TradingRuntime:
         if self.telemetry is not None:
             self.telemetry.close()
 
+    def named_feeds(self) -> list[NamedFeed]:
+        """Every connection: the Polymarket shards, then the reference feeds.
+
+        The runtime opens one reference session per batch of symbols and they all name their
+        feed alike ("binance"); the second and later get a suffix ("binance-2").
+        """
+        feeds = [(Venue.POLYMARKET, feed) for feed in self.session.feeds]
+        feeds.extend((reference_venue(s), s.feed) for s in self.reference_sessions)
+        seen: dict[str, int] = {}
+        named: list[NamedFeed] = []
+        for venue, feed in feeds:
+            count = seen[feed.name] = seen.get(feed.name, 0) + 1
+            named.append(NamedFeed(venue, feed.name if count == 1 else f"{feed.name}-{count}",
+                                   feed))
+        return named
+
     def _journal_shutdown(self) -> None:
         """Journal the graceful stop and a last snapshot (the engine has finished)."""
         journal, state = self.journal, self.engine.state
@@ -229,6 +255,11 @@ class TradingRuntime:
         for session in sessions:
             self.reference_sessions.append(session)
             self._group.create_task(session.run(), name=f"reference-{','.join(fresh)}")
+
+
+def reference_venue(session: BinanceTradeSession | RtdsSession) -> Venue:
+    """The venue whose prices a reference session streams."""
+    return Venue.BINANCE if isinstance(session, BinanceTradeSession) else Venue.POLYMARKET_RTDS
 
 
 async def _service(service: Service, runtime: TradingRuntime) -> None:

@@ -78,13 +78,14 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def feed_rows(runtime: TradingRuntime, now_ns: int) -> list[FeedRow]:
-    """Health of the market-data connections: frames, seconds since the last, reconnects."""
+    """Health of every connection (book shards, then reference feeds such as Binance and
+    RTDS): frames, seconds since the last, reconnects."""
     rows = []
-    for feed in runtime.session.feeds:
-        counters = feed.counters
+    for named in runtime.named_feeds():
+        feed, counters = named.feed, named.feed.counters
         last = counters.last_frame_ns
         rows.append(FeedRow(
-            feed.name, feed.connected, counters.frames,
+            named.name, feed.connected, counters.frames,
             round(max(now_ns - last, 0) / 1e9, 3) if last else None, counters.connects,
             counters.disconnects, counters.failed_attempts, counters.stale,
         ))

@@ -126,7 +126,7 @@ class PnlPoint(msgspec.Struct, frozen=True):
 
 
 class FeedRow(msgspec.Struct, frozen=True):
-    """One market-data connection (a shard of the Polymarket session)."""
+    """One connection: a shard of the Polymarket session or a reference feed."""
 
     name: str
     connected: bool

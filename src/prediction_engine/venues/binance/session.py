@@ -19,6 +19,7 @@ from typing import Final
 import aiohttp
 
 from prediction_engine.config import Config
+from prediction_engine.core.events import Event
 from prediction_engine.engine.clock import Clock
 from prediction_engine.venues.binance.parse import BinanceDecodeError, parse
 from prediction_engine.venues.feed import EventSink, Frame, RawFrameHook, log_dropped
@@ -77,6 +78,8 @@ class BinanceTradeSession:
     ) -> None:
         self.symbols = tuple(s.lower() for s in symbols)
         self.counters = SessionCounters()
+        self.events_by_type: dict[type[Event], int] = {}
+        """Events handed on per event class; they add up to ``counters.events``."""
         self._sink = sink
         self._on_raw = on_raw
         self.feed = WebSocketFeed(
@@ -111,4 +114,6 @@ class BinanceTradeSession:
             return
         for event in events:
             await self._sink.put(event)
+            kind = type(event)
+            self.events_by_type[kind] = self.events_by_type.get(kind, 0) + 1
         self.counters.events += len(events)
