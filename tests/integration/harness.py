@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from prediction_engine.venues.polymarket.catalog import refresh_catalog
 from prediction_engine.venues.polymarket.rest import ClobClient, GammaClient, MarketQuery
 from prediction_engine.venues.polymarket.session import MarketDataSession
 from prediction_engine.venues.websocket import ReconnectPolicy
+from tests.threads import served_in_thread
 
 RECOVERY_S = 2.0
 
@@ -62,25 +62,8 @@ async def neg_risk_event(
 def sim_in_thread(config: SimConfig) -> Iterator[dict[str, str]]:
     """Serve a simulator from its own thread and loop (for CLI subprocesses); yield the
     environment variables that point pengine at it."""
-    ready = threading.Event()
-    env: dict[str, str] = {}
-    loop = asyncio.new_event_loop()
-    done = asyncio.Event()
-
-    async def serve() -> None:
-        async with SimPolymarket(config) as sim:
-            env.update(sim.env())
-            ready.set()
-            await done.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield env
-    finally:
-        loop.call_soon_threadsafe(done.set)
-        thread.join(10)
+    with served_in_thread(lambda: SimPolymarket(config)) as sim:
+        yield sim.env()
 
 
 @dataclass

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
 from aiohttp import web
+
+from tests.threads import served_in_thread
 
 TOKEN = "123456:secret-token-never-logged"
 
@@ -91,21 +92,5 @@ def closed_port_url() -> str:
 @contextlib.contextmanager
 def fake_telegram_in_thread() -> Iterator[FakeTelegram]:
     """Serve a :class:`FakeTelegram` from its own thread and loop (for CLI subprocesses)."""
-    ready = threading.Event()
-    loop = asyncio.new_event_loop()
-    done = asyncio.Event()
-    api = FakeTelegram()
-
-    async def serve() -> None:
-        async with api:
-            ready.set()
-            await done.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
+    with served_in_thread(FakeTelegram) as api:
         yield api
-    finally:
-        loop.call_soon_threadsafe(done.set)
-        thread.join(10)
