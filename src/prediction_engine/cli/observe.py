@@ -19,6 +19,7 @@ from rich.console import Console
 
 from prediction_engine.cli.common import fail
 from prediction_engine.config import ConfigError
+from prediction_engine.ops.listen import listen_error
 from prediction_engine.ops.logs import configure_logging
 from prediction_engine.trading.observe import ObservabilityOptions
 
@@ -102,7 +103,7 @@ def observability_options(  # noqa: PLR0917 - the observability flags, as the co
     """The observers the flags ask for, checked now: a bad one exits 2 before any trading."""
     try:
         if metrics_port is not None:
-            _check_free(metrics_host, metrics_port, "--metrics-port")
+            _check_free(metrics_host, metrics_port, "metrics", "--metrics")
         return ObservabilityOptions(
             metrics_port=metrics_port,
             metrics_host=metrics_host,
@@ -121,12 +122,12 @@ def _dashboard_options(
     from prediction_engine.ops.dashboard import DashboardOptions, check_host  # only if asked
 
     check_host(host, allow_remote)
-    _check_free(host, port, "--dashboard-port")
+    _check_free(host, port, "the dashboard", "--dashboard")
     return DashboardOptions(host=host, port=port, token=token, allow_remote=allow_remote,
                             out_dir=out)
 
 
-def _check_free(host: str, port: int, flag: str) -> None:
+def _check_free(host: str, port: int, what: str, flags: str) -> None:
     """Refuse a port another process listens on now, before trading starts (the server
     binds it later; this only makes the common mistake fail early and plainly)."""
     if port == 0:
@@ -136,8 +137,7 @@ def _check_free(host: str, port: int, flag: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as e:
-            raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror or e}); "
-                              f"choose another {flag}") from e
+            raise listen_error(what, host, port, e, flags) from e
 
 
 def _telegram_config(orders: bool, fills: bool, summary_utc: str) -> TelegramConfig:

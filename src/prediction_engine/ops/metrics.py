@@ -16,10 +16,8 @@ Money is exported in dollars, sizes in shares, durations in seconds (Prometheus 
 from __future__ import annotations
 
 import asyncio
-import errno
 import functools
 import logging
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -30,7 +28,6 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from prediction_engine.config import ConfigError
 from prediction_engine.core.events import Event, ReferencePrice
 from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import Market
@@ -39,6 +36,7 @@ from prediction_engine.core.orders import OrderStatus
 from prediction_engine.core.portfolio import Fill, Portfolio
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.telemetry import FillRecord, LatencyRecord, OrderRecord, SignalRecord
+from prediction_engine.ops.listen import listen_error
 from prediction_engine.risk.summary import summarize
 from prediction_engine.trading.runtime import reference_venue
 from prediction_engine.venues.binance.session import BinanceTradeSession
@@ -440,11 +438,7 @@ class MetricsService:
             try:
                 await site.start()
             except OSError as e:  # a start-up problem the user fixes with another port or host
-                fix = ("choose another --metrics-port" if e.errno == errno.EADDRINUSE
-                       else "check --metrics-host")
-                raise ConfigError(
-                    f"metrics cannot listen on {self.host}:{self.port} ({_reason(e)}); {fix}"
-                ) from e
+                raise listen_error("metrics", self.host, self.port, e, "--metrics") from e
             self.bound_port = int(runner.addresses[0][1])
             self.listening.set()
             log.info("metrics at http://%s:%d/metrics", self.host, self.bound_port)
@@ -456,11 +450,6 @@ class MetricsService:
     async def _handle(self, request: web.Request) -> web.Response:
         body, content_type = self.metrics.exposition(request.headers.get("Accept", ""))
         return web.Response(body=body, headers={"Content-Type": content_type})
-
-
-def _reason(error: OSError) -> str:
-    """What went wrong, without asyncio's "error while attempting to bind on address" prose."""
-    return os.strerror(error.errno).lower() if error.errno else str(error)
 
 
 def metrics_service(metrics: Metrics, host: str = "127.0.0.1", port: int = 9000) -> MetricsService:

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import hmac
 import importlib.util
 import ipaddress
 import logging
-import os
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +29,7 @@ from aiohttp.typedefs import Middleware
 from prediction_engine.config import ConfigError
 from prediction_engine.ops.dashboard.page import PAGE
 from prediction_engine.ops.dashboard.publisher import SnapshotHub
+from prediction_engine.ops.listen import listen_error
 
 __all__ = ["DashboardServer", "check_host", "make_app", "new_token", "plotly_js_path"]
 
@@ -178,11 +177,7 @@ class DashboardServer:
         except OSError as e:
             await self._runner.cleanup()
             self._runner = None
-            reason = os.strerror(e.errno).lower() if e.errno else str(e)
-            fix = ("choose another --dashboard-port" if e.errno == errno.EADDRINUSE
-                   else "check --dashboard-host")
-            raise ConfigError(f"the dashboard cannot listen on {self.host}:{self.port} "
-                              f"({reason}); {fix}") from e
+            raise listen_error("the dashboard", self.host, self.port, e, "--dashboard") from e
         self.port = self._runner.addresses[0][1]
         return self.url
 
