@@ -324,6 +324,7 @@ async def test_events_are_counted_by_venue_and_type_and_add_up_per_venue(
         runtime.reference_sessions.append(binance)
     rtds = RtdsSession(runtime.config, ["btcusdt"], runtime.http, runtime.clock, runtime.inbox)
     rtds.counters.events = 9
+    rtds.events_by_type[ReferencePrice] = 9
     runtime.reference_sessions.append(rtds)
     metrics = Metrics()
     metrics.bind(runtime)

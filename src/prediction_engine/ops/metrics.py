@@ -28,7 +28,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from prediction_engine.core.events import Event, ReferencePrice
+from prediction_engine.core.events import Event
 from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import ONE
@@ -39,7 +39,6 @@ from prediction_engine.engine.telemetry import FillRecord, LatencyRecord, OrderR
 from prediction_engine.ops.listen import listen_error
 from prediction_engine.risk.summary import summarize
 from prediction_engine.trading.runtime import reference_venue
-from prediction_engine.venues.binance.session import BinanceTradeSession
 
 if TYPE_CHECKING:
     from prediction_engine.engine.state import EngineState
@@ -353,10 +352,7 @@ def _events_by_type(runtime: TradingRuntime) -> list[tuple[str, str, int]]:
 
     add(Venue.POLYMARKET, runtime.session.events_by_type)
     for reference in runtime.reference_sessions:
-        if isinstance(reference, BinanceTradeSession):
-            add(Venue.BINANCE, reference.events_by_type)
-        else:  # RTDS hands on reference prices only (it filters every other event out)
-            add(Venue.POLYMARKET_RTDS, {ReferencePrice: reference.counters.events})
+        add(reference_venue(reference), reference.events_by_type)
     return [(venue, kind, count) for (venue, kind), count in sorted(counts.items())]
 
 

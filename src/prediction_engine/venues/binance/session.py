@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -78,7 +79,7 @@ class BinanceTradeSession:
     ) -> None:
         self.symbols = tuple(s.lower() for s in symbols)
         self.counters = SessionCounters()
-        self.events_by_type: dict[type[Event], int] = {}
+        self.events_by_type: Counter[type[Event]] = Counter()
         """Events handed on per event class; they add up to ``counters.events``."""
         self._sink = sink
         self._on_raw = on_raw
@@ -114,6 +115,5 @@ class BinanceTradeSession:
             return
         for event in events:
             await self._sink.put(event)
-            kind = type(event)
-            self.events_by_type[kind] = self.events_by_type.get(kind, 0) + 1
+            self.events_by_type[type(event)] += 1
         self.counters.events += len(events)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,6 +75,9 @@ class RtdsSession:
         pm = config.polymarket
         self.symbols = frozenset(s.lower() for s in symbols)
         self.counters = RtdsCounters()
+        self.events_by_type: Counter[type[Event]] = Counter()
+        """Events handed on per event class (reference prices); they add up to
+        ``counters.events``."""
         self._subscribe = encode_subscribe(topic, sorted(self.symbols) if server_filter else ())
         self._sink = sink
         self._on_raw = on_raw
@@ -128,6 +132,7 @@ class RtdsSession:
                 self._last_data = _now()
                 await self._sink.put(event)
                 self.counters.events += 1
+                self.events_by_type[type(event)] += 1
 
     def _wanted(self, event: Event) -> bool:
         return isinstance(event, ReferencePrice) and (

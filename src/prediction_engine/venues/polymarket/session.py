@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ class MarketDataSession:
         self.books = BookSet()
         self._parser = PolymarketParser()
         self.counters = SessionCounters()
-        self.events_by_type: dict[type[Event], int] = {}
+        self.events_by_type: Counter[type[Event]] = Counter()
         """Events handed on per event class (``BookDelta``, ``Trade``, ...); they add up to
         ``counters.events``. Kept apart from the flat integer counters."""
         self._http, self._clock, self._sink = http, clock, sink
@@ -236,8 +237,7 @@ class MarketDataSession:
             wait = self.config.snapshot_timeout_s if isinstance(event, TickSizeChanged) else 0
             self._schedule(needs, wait)
         self.counters.events += 1
-        kind = type(event)
-        self.events_by_type[kind] = self.events_by_type.get(kind, 0) + 1
+        self.events_by_type[type(event)] += 1
         await self._sink.put(event)
 
     # -- resync ----------------------------------------------------------------------------
