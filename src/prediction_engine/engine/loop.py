@@ -51,7 +51,7 @@ from prediction_engine.core.orders import (
     OrderStatus,
     apply,
 )
-from prediction_engine.core.portfolio import Portfolio, Position
+from prediction_engine.core.portfolio import Fill, Portfolio, Position
 from prediction_engine.engine.clock import Clock
 from prediction_engine.engine.config import EngineConfig
 from prediction_engine.engine.decide import size_signal
@@ -292,7 +292,7 @@ class Engine:
         neither anything the book does not."""
         token = event.token
         self._seen(event.venue, token, event.ts_recv)
-        if type(event) is _TOP or not isinstance(event, Trade):
+        if not isinstance(event, Trade):
             return
         if token in self._watched and self.execution is not None:
             self.execution.on_market_event(event)
@@ -382,7 +382,7 @@ class Engine:
             self.counters.fills += 1
             position = state.portfolio.apply_fill(report.fill)
             if journal is not None:
-                self._journal_fill(journal, report, position)
+                self._journal_fill(journal, report.fill, position, strategy)
             self._record_fill(strategy, report)
         self._record_order(strategy, order)
 
@@ -559,14 +559,10 @@ class Engine:
     # -- journal, snapshots and restore -----------------------------------------------------
 
     def _journal_fill(
-        self, journal: JournalSink, report: ExecutionReport, position: Position
+        self, journal: JournalSink, fill: Fill, position: Position, strategy: str
     ) -> None:
-        fill = report.fill
-        if fill is None:
-            return
         state = self.state
         direction = 1 if fill.side is Side.BUY else -1
-        strategy = state.order_strategy.get(fill.client_id, "")
         journal.append(_K.POSITION, fill.ts_ns, position, strategy)
         movement = CashMovement(
             ts_ns=fill.ts_ns,

@@ -397,7 +397,8 @@ class TelegramNotifier:
 
     def _summary(self, runtime: TradingRuntime) -> str:
         state = runtime.engine.state
-        pnl = state.equity() - state.portfolio.starting_cash
-        return (f"PnL {format_micro(pnl)}, equity {format_micro(state.equity())}, "
+        equity = state.equity()
+        pnl = equity - state.portfolio.starting_cash
+        return (f"PnL {format_micro(pnl)}, equity {format_micro(equity)}, "
                 f"fills {self._fills_since}, fees {format_micro(self._fees_since)}, "
                 f"open orders {len(state.open_orders)}")

@@ -143,7 +143,7 @@ class DashboardPublisher:
             self._started_ns = now_ns
         marks = state.marks()
         valuation = state.portfolio.mark(marks)
-        point = pnl_point(state, marks, now_ns)
+        point = pnl_point(valuation, state.portfolio.starting_cash, now_ns)
         self._history.append(point)
         return DashboardSnapshot(
             sequence=sequence, ts_ns=now_ns, time=iso_time(now_ns),

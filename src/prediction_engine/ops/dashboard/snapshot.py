@@ -19,6 +19,7 @@ from prediction_engine.core.ids import TokenId
 from prediction_engine.core.markets import Market
 from prediction_engine.core.numbers import format_micro
 from prediction_engine.core.orders import Order
+from prediction_engine.core.portfolio import Valuation
 from prediction_engine.engine.state import EngineState
 from prediction_engine.engine.telemetry import FillRecord, SignalRecord
 from prediction_engine.trading.status import PositionRow
@@ -255,13 +256,12 @@ def signal_row(state: EngineState, record: SignalRecord) -> SignalRow:
     )
 
 
-def pnl_point(state: EngineState, marks: dict[TokenId, int], now_ns: int) -> PnlPoint:
-    """Equity, realized and unrealized PnL now."""
-    valuation = state.portfolio.mark(marks)
+def pnl_point(valuation: Valuation, starting_cash: int, now_ns: int) -> PnlPoint:
+    """Equity, realized and unrealized PnL of ``valuation`` at ``now_ns``."""
     return PnlPoint(
         now_ns, iso_time(now_ns), format_micro(valuation.equity),
         format_micro(valuation.realized), format_micro(valuation.unrealized),
-        format_micro(valuation.equity - state.portfolio.starting_cash),
+        format_micro(valuation.equity - starting_cash),
     )
 
 
