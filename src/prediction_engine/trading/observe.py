@@ -51,13 +51,13 @@ def observers(
     options: ObservabilityOptions,
     *,
     journal: Journal | None = None,
-    announce: Callable[[str], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> Iterator[Observers]:
     """Build the observers ``options`` asks for; inside, ERROR logs also go to Telegram.
 
-    Metrics export the ``journal``'s lag when there is one; the dashboard's URL (with its
-    token) is passed to ``announce``. Raise :class:`~prediction_engine.config.ConfigError`
-    for a dashboard host that is not allowed.
+    Metrics export the ``journal``'s lag when there is one; ``on_message`` hears where the
+    dashboard is (``dashboard at URL``, the URL with its token). Raise
+    :class:`~prediction_engine.config.ConfigError` for a dashboard host that is not allowed.
     """
     sinks: list[TelemetrySink] = []
     services: list[Service] = []
@@ -73,6 +73,7 @@ def observers(
     if options.dashboard is not None:
         from prediction_engine.ops.dashboard import Dashboard
 
+        announce = None if on_message is None else (lambda url: on_message(f"dashboard at {url}"))
         dashboard = Dashboard(options.dashboard, announce=announce)
         sinks.append(dashboard.publisher)
         services.append(dashboard.service)

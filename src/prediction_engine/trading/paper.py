@@ -122,7 +122,7 @@ async def run_paper(
         journal = open_run(target, options.run_config(), options.journal_options)
     try:
         with _graceful(stop), observers(options.observability, journal=journal,
-                                        announce=_announcer(on_message)) as watching:
+                                        on_message=on_message) as watching:
             return await _trade(config, options, strategies, clock, stop, started, journal,
                                 watching, on_tick, on_message)
     finally:
@@ -177,13 +177,6 @@ async def _trade(  # noqa: PLR0917 - the pieces run_paper prepared
     final = status_of(runtime, time.monotonic() - started)
     (out / "summary.json").write_text(json.dumps(summary_json(final), indent=2) + "\n")
     return final
-
-
-def _announcer(on_message: Callable[[str], None] | None) -> Callable[[str], None] | None:
-    """Say where the dashboard is (its URL carries the token)."""
-    if on_message is None:
-        return None
-    return lambda url: on_message(f"dashboard at {url}")
 
 
 @contextlib.contextmanager

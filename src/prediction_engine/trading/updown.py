@@ -215,8 +215,7 @@ async def run_updown(
     stop = stop or asyncio.Event()
     options.out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    announce = None if on_message is None else (lambda url: on_message(f"dashboard at {url}"))
-    with observers(options.observability, announce=announce) as watching:
+    with observers(options.observability, on_message=on_message) as watching:
         async with aiohttp.ClientSession() as http:
             runtime = TradingRuntime(
                 config, strategies, http=http, clock=clock, engine_config=options.engine,
