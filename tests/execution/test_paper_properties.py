@@ -6,6 +6,7 @@ order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hypothesis import given, settings
@@ -77,6 +78,30 @@ actions: st.SearchStrategy[Action] = st.one_of(
 )
 
 
+SCRIPTED = {
+    "model": models,
+    "bids": levels,
+    "asks": levels,
+    "script": st.lists(st.tuples(gaps, actions), min_size=1, max_size=40),
+}
+"""A queue model, a starting book and a script of timed actions."""
+
+
+def played(
+    v: PaperVenue, bids: Levels, asks: Levels, script: list[tuple[int, Action]]
+) -> Iterator[tuple[Action, int, dict[str, Order]]]:
+    """Start ``v`` from the book, then run the script; after each action yield it, the
+    number of reports before it and the orders submitted so far."""
+    v.snapshot_micro(bids, asks, 0)
+    orders: dict[str, Order] = {}
+    ts = 0
+    for gap, action in script:
+        ts += gap
+        start = len(v.reports)
+        run(v, action, ts, orders)
+        yield action, start, orders
+
+
 def displayed(v: PaperVenue, side: Side, price: int | None = None) -> int:
     """What one level (or a whole side) of the book displays; ``side`` BUY is the bids."""
     if price is not None:
@@ -85,23 +110,12 @@ def displayed(v: PaperVenue, side: Side, price: int | None = None) -> int:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    model=models,
-    bids=levels,
-    asks=levels,
-    script=st.lists(st.tuples(gaps, actions), min_size=1, max_size=40),
-)
+@given(**SCRIPTED)
 def test_fills_stay_within_orders_trades_and_displayed_size(
     model: QueueModel, bids: Levels, asks: Levels, script: list[tuple[int, Action]]
 ) -> None:
     v = PaperVenue(model)
-    v.snapshot_micro(bids, asks, 0)
-    orders: dict[str, Order] = {}
-    ts = 0
-    for gap, action in script:
-        ts += gap
-        start = len(v.reports)
-        run(v, action, ts, orders)
+    for action, start, orders in played(v, bids, asks, script):
         by_side = {BUY: 0, SELL: 0}
         for report in v.reports[start:]:
             orders[report.client_id] = order = apply(orders[report.client_id], report.event)
@@ -201,12 +215,7 @@ def order(cid: str, size: int) -> Order:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    model=models,
-    bids=levels,
-    asks=levels,
-    script=st.lists(st.tuples(gaps, actions), min_size=1, max_size=40),
-)
+@given(**SCRIPTED)
 def test_events_of_unwatched_tokens_change_nothing(
     model: QueueModel, bids: Levels, asks: Levels, script: list[tuple[int, Action]]
 ) -> None:
@@ -214,12 +223,7 @@ def test_events_of_unwatched_tokens_change_nothing(
     sees every event and one that sees only those report exactly the same."""
     every, gated = PaperVenue(model), PaperVenue(model, gated=True)
     for v in (every, gated):
-        v.snapshot_micro(bids, asks, 0)
-        orders: dict[str, Order] = {}
-        ts = 0
-        for gap, action in script:
-            ts += gap
-            run(v, action, ts, orders)
+        for _ in played(v, bids, asks, script):
             assert (TOKEN in v.paper.watched) == bool(
                 v.paper.resting or any(
                     v.paper.consumed(TOKEN, side, price)
