@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import aiohttp
 from prediction_engine.demo import DemoOptions, run_demo
 from prediction_engine.tape import BINANCE_TRADE, POLYMARKET_MARKET, RTDS_CRYPTO, TapeReader
 from prediction_engine.venues.polymarket.catalog import CatalogStore
+from tests.ports import free_port
 
 
 async def test_demo_streams_every_book_records_and_summarises(tmp_path: Path) -> None:
@@ -46,14 +46,8 @@ async def test_demo_streams_every_book_records_and_summarises(tmp_path: Path) ->
     assert summary["paths"]["tape"] == str(result.paths["tape"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_pengine_sim_serves_until_interrupted() -> None:
-    port, feeds_port = _free_port(), _free_port()
+    port, feeds_port = free_port(), free_port()
     command = [sys.executable, "-m", "prediction_engine.cli", "sim", "--port", str(port),
                "--feeds-port", str(feeds_port), "--seed", "4", "--malformed", "0.01"]
     env = {**os.environ, "COLUMNS": "120"}

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from prediction_engine.cli import _register, app
 from prediction_engine.sim.polymarket import SimConfig
 from tests.integration.harness import sim_in_thread
-from tests.ops.scrape import free_port, http_get, poll, samples
+from tests.ops.scrape import http_get, poll, samples
+from tests.ports import free_port
 
 _register()
 

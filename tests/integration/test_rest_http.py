@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -17,6 +16,7 @@ from prediction_engine.venues.http import (
     TransportError,
     VenueRejectedError,
 )
+from tests.ports import free_port
 
 
 class FakeTime:
@@ -135,9 +135,7 @@ async def test_client_error_is_venue_rejection_without_retry(
 async def test_connection_refused_is_retried_then_transport_error(
     session: aiohttp.ClientSession,
 ) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens on it
     time = FakeTime()
     client = _client(session, time, attempts=3)
     with pytest.raises(TransportError) as info:

@@ -17,7 +17,8 @@ import pytest
 from prediction_engine.sim.polymarket import SimConfig
 from tests.integration.harness import sim_in_thread
 from tests.ops.fake_telegram import TOKEN, fake_telegram_in_thread
-from tests.ops.scrape import PROMTOOL, free_port, http_get, poll, promtool_check_metrics, samples
+from tests.ops.scrape import PROMTOOL, http_get, poll, promtool_check_metrics, samples
+from tests.ports import free_port
 
 PENGINE = Path(sys.executable).with_name("pengine")
 WINDOW_S = 300

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -13,6 +12,7 @@ from aiohttp import web
 
 from prediction_engine.engine.clock import LiveClock
 from prediction_engine.venues.websocket import FeedFailedError, ReconnectPolicy, WebSocketFeed
+from tests.ports import free_port
 
 
 class SilentServer:
@@ -71,18 +71,12 @@ async def test_stalled_socket_is_detected_and_reconnected(silent: tuple[SilentSe
     assert feed.counters.pings >= 2
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_gives_up_with_a_clear_error_after_max_attempts() -> None:
     async def on_frame(frame: bytes | str, recv_ns: int) -> None:
         raise AssertionError("no frames expected")
 
     async with aiohttp.ClientSession() as http:
-        feed = WebSocketFeed(f"ws://127.0.0.1:{_closed_port()}/ws", name="dead", http=http,
+        feed = WebSocketFeed(f"ws://127.0.0.1:{free_port()}/ws", name="dead", http=http,
                              clock=LiveClock(), on_frame=on_frame,
                              policy=ReconnectPolicy(max_attempts=3, base_delay_s=0.01))
         with pytest.raises(FeedFailedError, match="3 consecutive connection attempts"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from tests.ports import free_port
 from tests.threads import served_in_thread
 
 TOKEN = "123456:secret-token-never-logged"
@@ -83,10 +83,7 @@ class FakeTelegram:
 
 def closed_port_url() -> str:
     """A base URL nothing listens on (connections are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,6 +28,7 @@ from prediction_engine.strategy.registry import create
 from prediction_engine.trading.runtime import TradingRuntime
 from tests.integration.harness import neg_risk_event, polymarket_config, wait_for
 from tests.ops.scrape import PROMTOOL, promtool_check_metrics, samples, value
+from tests.ports import free_port
 
 PROMETHEUS = shutil.which("prometheus")
 
@@ -114,12 +114,6 @@ async def test_scraped_metrics_follow_an_arbitrage_from_frames_to_fills() -> Non
         result = promtool_check_metrics(text)
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout + result.stderr == ""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager
