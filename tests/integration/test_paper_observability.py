@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from prediction_engine.cli import _register, app
 from prediction_engine.sim.polymarket import SimConfig
 from tests.integration.harness import sim_in_thread
-from tests.ops.scrape import http_get, poll, samples
+from tests.ops.scrape import http_get, samples, scrape_run
 from tests.ports import free_port
 
 _register()
@@ -53,15 +53,10 @@ def test_paper_serves_metrics_and_a_dashboard_and_logs_json(
     with stdout_path.open("w") as stdout_file, stderr_path.open("w") as stderr_file, \
             subprocess.Popen(command, env=env, stdout=stdout_file, stderr=stderr_file) as run:
         try:
-            deadline = time.monotonic() + 40
-            metrics = f"http://127.0.0.1:{metrics_port}/metrics"
-            status, body = poll(metrics, None, deadline, lambda b: _frames(b) > 0)
-            assert status == 200, stderr_path.read_text()[-3000:]
+            body, snapshot = scrape_run(metrics_port, dashboard_port, "t",
+                                        time.monotonic() + 40, lambda b: _frames(b) > 0,
+                                        stderr_path)
             dashboard = f"http://127.0.0.1:{dashboard_port}/api/snapshot"
-            status, snapshot = poll(dashboard, "t", deadline)
-            assert status == 200, snapshot
-            assert http_get(dashboard)[0] == 401
-            assert http_get(dashboard, "wrong")[0] == 401
             assert http_get(f"{dashboard}?token=t")[0] == 200
             run.wait(timeout=30)
         finally:

@@ -17,7 +17,7 @@ import pytest
 from prediction_engine.sim.polymarket import SimConfig
 from tests.integration.harness import sim_in_thread
 from tests.ops.fake_telegram import TOKEN, fake_telegram_in_thread
-from tests.ops.scrape import PROMTOOL, http_get, poll, promtool_check_metrics, samples
+from tests.ops.scrape import PROMTOOL, promtool_check_metrics, samples, scrape_run
 from tests.ports import free_port
 
 PENGINE = Path(sys.executable).with_name("pengine")
@@ -92,15 +92,9 @@ def test_updown_serves_metrics_a_dashboard_and_telegram_alerts(
                 subprocess.Popen(command, env=env, stdout=stdout_file,
                                  stderr=stderr_file) as run:
             try:
-                deadline = time.monotonic() + 25
-                metrics = f"http://127.0.0.1:{metrics_port}/metrics"
-                status, exposition = poll(metrics, None, deadline, streaming_and_trading)
-                assert status == 200, stderr_path.read_text()[-3000:]
-                dashboard = f"http://127.0.0.1:{dashboard_port}/api/snapshot"
-                status, snapshot = poll(dashboard, "t", deadline)
-                assert status == 200, snapshot
-                assert http_get(dashboard)[0] == 401
-                assert http_get(dashboard, "wrong")[0] == 401
+                exposition, snapshot = scrape_run(
+                    metrics_port, dashboard_port, "t", time.monotonic() + 25,
+                    streaming_and_trading, stderr_path)
                 run.wait(timeout=25)
             finally:
                 run.kill()  # (a no-op once it exited)

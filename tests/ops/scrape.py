@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -73,3 +74,21 @@ def poll(
             break
         time.sleep(0.2)
     return status, body
+
+
+def scrape_run(
+    metrics_port: int, dashboard_port: int, token: str, deadline: float,
+    ready: Callable[[bytes], bool], stderr: Path,
+) -> tuple[bytes, bytes]:
+    """Observe a running ``pengine`` as its user would: its metrics once ``ready``, then the
+    dashboard's snapshot with ``token``, which it must refuse without the token or with a
+    wrong one. Return the exposition and the snapshot (``stderr``: the run's, for failures)."""
+    metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+    status, exposition = poll(metrics, None, deadline, ready)
+    assert status == 200, stderr.read_text()[-3000:]
+    dashboard = f"http://127.0.0.1:{dashboard_port}/api/snapshot"
+    status, snapshot = poll(dashboard, token, deadline)
+    assert status == 200, snapshot
+    assert http_get(dashboard)[0] == 401
+    assert http_get(dashboard, "wrong")[0] == 401
+    return exposition, snapshot
