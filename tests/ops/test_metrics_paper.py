@@ -17,16 +17,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from prediction_engine.core.markets import Market
-from prediction_engine.core.numbers import ONE
-from prediction_engine.engine.clock import LiveClock
-from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.ops.metrics import Metrics, MetricsService, metrics_service
-from prediction_engine.risk.limits import RiskLimits
-from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
-from prediction_engine.strategy.registry import create
-from prediction_engine.trading.runtime import TradingRuntime
-from tests.integration.harness import neg_risk_event, polymarket_config, wait_for
+from tests.integration.harness import wait_for
+from tests.ops.paper import PaperRun, paper_run
 from tests.ops.scrape import PROMTOOL, promtool_check_metrics, samples, value
 from tests.ports import free_port
 
@@ -35,10 +28,8 @@ PROMETHEUS = shutil.which("prometheus")
 
 @dataclass
 class Paper:
-    sim: SimPolymarket
-    runtime: TradingRuntime
+    run: PaperRun
     service: MetricsService
-    event: list[Market]
     http: aiohttp.ClientSession
 
     async def scrape(self) -> str:
@@ -50,46 +41,23 @@ class Paper:
 
 @contextlib.asynccontextmanager
 async def paper_trading() -> AsyncIterator[Paper]:
-    """Run the arbitrage strategy on one neg-risk event of the simulator, metrics on port 0."""
-    sim_config = SimConfig(seed=3, updates_per_second=100, reference_feeds=False,
-                           updown_assets=())
-    async with SimPolymarket(sim_config) as sim, aiohttp.ClientSession() as http:
-        config = polymarket_config(sim)
-        clock = LiveClock()
-        event = await neg_risk_event(http, config, clock)
-        metrics = Metrics()
-        service = metrics_service(metrics, port=0)
-        limits = RiskLimits(max_position_per_market=1_000 * ONE, max_total_exposure=5_000 * ONE)
-        runtime = TradingRuntime(
-            config, [create("arbitrage", {"max_notional": "200"})], http=http, clock=clock,
-            engine_config=EngineConfig(starting_cash=10_000 * ONE, limits=limits),
-            reference_feeds=(), sinks=[metrics], services=[service],
-        )
-        runtime.add_markets(event)
-        stop = asyncio.Event()
-        task = asyncio.create_task(runtime.run(stop))
-        try:
-            await asyncio.wait_for(service.listening.wait(), 10)
-            yield Paper(sim, runtime, service, event, http)
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
+    """The observer tests' paper run (its books synced) with the metrics on port 0."""
+    metrics = Metrics()
+    service = metrics_service(metrics, port=0)
+    async with paper_run(sinks=[metrics], services=[service]) as run, \
+            aiohttp.ClientSession() as http:
+        await asyncio.wait_for(service.listening.wait(), 10)
+        yield Paper(run, service, http)
 
 
 async def test_scraped_metrics_follow_an_arbitrage_from_frames_to_fills() -> None:
     async with paper_trading() as paper:
-        engine = paper.runtime.engine
-        tokens = [t for m in paper.event for t in m.tokens]
-        await wait_for(lambda: all(engine.state.books.book(t) for t in tokens), 10)
+        engine = paper.run.runtime.engine
+        tokens = [t for m in paper.run.event for t in m.tokens]
         before = await paper.scrape()
         assert value(before, "pengine_engine_fills_total") == 0
-        paper.sim.pause()
-        event_slug = paper.event[0].event_slug
-        assert event_slug is not None
-        await paper.sim.inject_arbitrage(event_slug, edge_ticks=60, lifetime_s=30)
-        legs = len(paper.event)
-        await wait_for(lambda: engine.counters.fills >= legs, 5)
+        legs = len(paper.run.event)
+        await paper.run.arbitrage()
         await wait_for(lambda: not engine.state.open_orders, 2)
         text = await paper.scrape()
     found = samples(text)
@@ -99,7 +67,7 @@ async def test_scraped_metrics_follow_an_arbitrage_from_frames_to_fills() -> Non
               if name == "pengine_events_total" and dict(labels)["venue"] == "polymarket"}
     assert events["book_snapshot"] >= len(tokens)  # one per token at least, then deltas
     assert events["book_delta"] > 0
-    assert sum(events.values()) == paper.runtime.session.counters.events
+    assert sum(events.values()) == paper.run.runtime.session.counters.events
     assert value(text, "pengine_subscribed_tokens") == len(tokens)
     assert value(text, "pengine_engine_fills_total") == legs
     assert value(text, "pengine_fills_total", strategy="arbitrage", liquidity="taker") == legs
@@ -169,9 +137,6 @@ async def poll_json(
 @pytest.mark.skipif(PROMETHEUS is None, reason="prometheus (Debian package) not installed")
 async def test_a_real_prometheus_scrapes_the_engine(tmp_path: Path) -> None:
     async with paper_trading() as paper:
-        engine = paper.runtime.engine
-        tokens = [t for m in paper.event for t in m.tokens]
-        await wait_for(lambda: all(engine.state.books.book(t) for t in tokens), 10)
         target = paper.service.bound_port
         assert target is not None
         with prometheus_server(target, tmp_path) as (port, process):
