@@ -1,4 +1,5 @@
-"""A paper run of the arbitrage strategy on the in-process simulator, for observer tests."""
+"""A paper run of the arbitrage strategy on the in-process simulator (one neg-risk event),
+for the end-to-end arbitrage test and the observer tests."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from prediction_engine.engine.loop import EngineConfig
 from prediction_engine.engine.telemetry import TelemetrySink
 from prediction_engine.risk.limits import RiskLimits
 from prediction_engine.sim.polymarket import SimConfig, SimPolymarket
+from prediction_engine.sim.polymarket.scenarios import Episode
 from prediction_engine.strategy.registry import create
 from prediction_engine.trading.runtime import Service, TradingRuntime
 from tests.integration.harness import neg_risk_event, polymarket_config, wait_for
@@ -30,12 +32,13 @@ class PaperRun:
     event: list[Market]
     event_slug: str
 
-    async def arbitrage(self) -> None:
+    async def arbitrage(self) -> Episode:
         """Make the event's YES asks sum below 1 and wait until every leg filled."""
         engine = self.runtime.engine
         before = engine.counters.fills
-        await self.sim.inject_arbitrage(self.event_slug, edge_ticks=60, lifetime_s=30)
+        episode = await self.sim.inject_arbitrage(self.event_slug, edge_ticks=60, lifetime_s=30)
         await wait_for(lambda: engine.counters.fills >= before + len(self.event), 10)
+        return episode
 
 
 @contextlib.asynccontextmanager
