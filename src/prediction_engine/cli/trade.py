@@ -252,9 +252,10 @@ def paper(  # noqa: PLR0917 - a command line is a long parameter list
         cancel_on_stop=on_stop == "cancel",
         restore_from_journal=restore_from_journal,
         observability=observability_options(
-        metrics_port, metrics_host, dashboard, dashboard_host, dashboard_port, dashboard_token,
-        dashboard_allow_remote, telegram, telegram_orders, telegram_fills, telegram_summary_utc,
-        out),
+            metrics_port, metrics_host, dashboard, dashboard_host, dashboard_port,
+            dashboard_token, dashboard_allow_remote, telegram, telegram_orders, telegram_fills,
+            telegram_summary_utc, out,
+        ),
     )
     target = options.journal_target()
     configure_logs(log_json, log_level, out.name if target is None
@@ -338,9 +339,10 @@ def updown(  # noqa: PLR0917 - a command line is a long parameter list
         out_dir=out, engine=engine_config(cash, max_position, max_exposure, max_daily_loss,
                                            kelly, Venue.POLYMARKET_RTDS),
         observability=observability_options(
-        metrics_port, metrics_host, dashboard, dashboard_host, dashboard_port, dashboard_token,
-        dashboard_allow_remote, telegram, telegram_orders, telegram_fills, telegram_summary_utc,
-        out),
+            metrics_port, metrics_host, dashboard, dashboard_host, dashboard_port,
+            dashboard_token, dashboard_allow_remote, telegram, telegram_orders, telegram_fills,
+            telegram_summary_utc, out,
+        ),
     )
     configure_logs(log_json, log_level, out.name)
     console = Console()
