@@ -31,10 +31,14 @@ from tests.integration.harness import polymarket_config, tradable_markets, wait_
 
 STRATEGIES = ("arbitrage", "mean_reversion")
 PARAMS = ("arbitrage.max_notional=200", "mean_reversion.entry_edge=0.01")
+# No per-market cooldown: it compares the engine's clock with the market's last order, and a
+# live timer tick can move that clock past the receive time of frames still queued behind it
+# (hundreds of ms on a loaded machine), while the replay ticks on a grid of replay time; an
+# order near the end of a cooldown was then refused in one run and sent in the other.
 ENGINE = EngineConfig(
     starting_cash=10_000 * ONE,
     limits=RiskLimits(max_position_per_market=1_000 * ONE, max_total_exposure=5_000 * ONE,
-                      max_daily_loss=5_000 * ONE),
+                      max_daily_loss=5_000 * ONE, cooldown_ns=0),
 )
 
 
