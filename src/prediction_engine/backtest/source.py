@@ -188,7 +188,7 @@ class ReplaySource:
     def _windows(self) -> Iterator[Iterator[Frame]]:
         start = self.first_ns
         while start <= self.last_ns:
-            end = start + self.window_ns
+            end = min(start + self.window_ns, self.last_ns + 1)  # --to ends the last window
             yield self._window(start, end)
             start = end
 
