@@ -112,26 +112,43 @@ class BookSet:
         return event.token
 
     def _delta(self, delta: BookDelta) -> TokenId | None:
-        book = self.books.get(delta.token)
+        return self.delta(
+            delta.token, delta.ts_event, delta.side is _BUY, delta.price, delta.size,
+            delta.venue_best_bid, delta.venue_best_ask, delta.checkpoint,
+        )
+
+    def delta(  # noqa: PLR0917 - a BookDelta's fields, read once by the caller
+        self,
+        token: TokenId,
+        ts_event: int,
+        is_bid: bool,
+        price: int,
+        size: int,
+        venue_best_bid: int | None,
+        venue_best_ask: int | None,
+        checkpoint: bool,
+    ) -> TokenId | None:
+        """:meth:`apply` for a :class:`BookDelta` given as its fields (the engine's hot path:
+        compiled code reads a msgspec field through a generic attribute lookup)."""
+        book = self.books.get(token)
         if book is None or not book.valid:
             self.counters.deltas_unsynced += 1
-            if delta.ts_event > self._dropped_ns.get(delta.token, 0):
-                self._dropped_ns[delta.token] = delta.ts_event
+            if ts_event > self._dropped_ns.get(token, 0):
+                self._dropped_ns[token] = ts_event
             return None
         self.counters.deltas += 1
-        if delta.ts_event < book.ts_ns:
+        if ts_event < book.ts_ns:
             self.counters.out_of_order += 1
-            return self._desync(delta.token, book)
-        is_bid = delta.side is _BUY
+            return self._desync(token, book)
         try:
-            book.set_level(is_bid, delta.price, delta.size)
+            book.set_level(is_bid, price, size)
         except OffGridPriceError:
-            if not self._refine(delta.token, book, delta.price):
-                return self._desync(delta.token, book)
-            book.set_level(is_bid, delta.price, delta.size)
-        book.ts_ns = delta.ts_event
-        if delta.checkpoint and not self._agrees(book, delta):
-            return self._desync(delta.token, book)
+            if not self._refine(token, book, price):
+                return self._desync(token, book)
+            book.set_level(is_bid, price, size)
+        book.ts_ns = ts_event
+        if checkpoint and not self._agrees(book, venue_best_bid, venue_best_ask):
+            return self._desync(token, book)
         return None
 
     def _refine(self, token: TokenId, book: OrderBook, price: int) -> bool:
@@ -143,8 +160,7 @@ class BookSet:
         book.apply_snapshot(book.bids(), book.asks(), finer[0])
         return True
 
-    def _agrees(self, book: OrderBook, delta: BookDelta) -> bool:
-        bid, ask = delta.venue_best_bid, delta.venue_best_ask
+    def _agrees(self, book: OrderBook, bid: int | None, ask: int | None) -> bool:
         if bid is None and ask is None:
             return True
         self.counters.checks += 1

@@ -4,6 +4,11 @@ Every event carries ``ts_event`` (the venue's time) and ``ts_recv`` (our receive
 integer nanoseconds since the Unix epoch. Prices and sizes are micro-units (see
 :mod:`prediction_engine.core.numbers`). Events are tagged msgspec structs, so
 ``msgspec.json.encode(event)`` gives ``{"type": "BookDelta", ...}`` and decodes back.
+
+The market-data events (books, trades, top of book, tick sizes, reference prices) also take
+their fields positionally, in declaration order, base fields first (``venue``, ``ts_event``,
+``ts_recv``, then ``market``, ``token``): the event store's reader builds them that way, a
+C loop without keyword matching. Everywhere else, name them.
 """
 
 from __future__ import annotations
@@ -40,18 +45,18 @@ class Side(enum.StrEnum):
     SELL = "SELL"
 
 
-class _Base(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag_field="type", tag=True):
+class _Base(msgspec.Struct, frozen=True, gc=False, tag_field="type", tag=True):
     venue: Venue
     ts_event: int
     ts_recv: int
 
 
-class _MarketBase(_Base, frozen=True, gc=False, kw_only=True):
+class _MarketBase(_Base, frozen=True, gc=False):
     market: ConditionId
     token: TokenId
 
 
-class BookSnapshot(_MarketBase, frozen=True, gc=False, kw_only=True):
+class BookSnapshot(_MarketBase, frozen=True, gc=False):
     """Full book of one token; replaces whatever was known. Levels are best first."""
 
     bids: tuple[tuple[int, int], ...]
@@ -63,7 +68,7 @@ class BookSnapshot(_MarketBase, frozen=True, gc=False, kw_only=True):
     hash: str = ""
 
 
-class BookDelta(_MarketBase, frozen=True, gc=False, kw_only=True):
+class BookDelta(_MarketBase, frozen=True, gc=False):
     """One level of one token set to an absolute ``size`` (0 deletes the level).
 
     ``venue_best_bid``/``venue_best_ask`` are the venue's own top of book after the update,
@@ -81,7 +86,7 @@ class BookDelta(_MarketBase, frozen=True, gc=False, kw_only=True):
     hash: str = ""
 
 
-class Trade(_MarketBase, frozen=True, gc=False, kw_only=True):
+class Trade(_MarketBase, frozen=True, gc=False):
     """A public trade. ``aggressor`` is the taker's side."""
 
     price: int
@@ -92,14 +97,14 @@ class Trade(_MarketBase, frozen=True, gc=False, kw_only=True):
     transaction_hash: str | None = None
 
 
-class TopOfBook(_MarketBase, frozen=True, gc=False, kw_only=True):
+class TopOfBook(_MarketBase, frozen=True, gc=False):
     """The venue's best bid and ask of one token (``None`` for an empty side)."""
 
     best_bid: int | None
     best_ask: int | None
 
 
-class TickSizeChanged(_MarketBase, frozen=True, gc=False, kw_only=True):
+class TickSizeChanged(_MarketBase, frozen=True, gc=False):
     """The token's price grid changed; the local book must wait for a fresh snapshot."""
 
     old_tick_size: int
@@ -131,7 +136,7 @@ class MarketResolved(_Base, frozen=True, gc=False, kw_only=True):
     winning_outcome: str
 
 
-class ReferencePrice(_Base, frozen=True, gc=False, kw_only=True):
+class ReferencePrice(_Base, frozen=True, gc=False):
     """A price of an underlying (spot trade, oracle print) used as a reference.
 
     ``size`` and ``aggressor`` are set for trade prints (Binance), absent for index prints.

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import msgspec
+from msgspec.structs import astuple
 
 from prediction_engine.core.commands import CancelOrder, ExecutionReport, SubmitOrder
 from prediction_engine.core.events import (
@@ -108,6 +109,11 @@ _SNAPSHOT: Final = BookSnapshot
 _TOP: Final = TopOfBook
 _TRADE: Final = Trade
 _K: Final = JournalKind
+_BUY: Final = Side.BUY
+_DELTA_FIELDS: Final = ("venue", "ts_event", "ts_recv", "market", "token", "side", "price", "size",
+                        "venue_best_bid", "venue_best_ask", "checkpoint", "hash")
+if BookDelta.__struct_fields__ != _DELTA_FIELDS:  # Engine._delta unpacks them in this order
+    raise ImportError(f"BookDelta's fields changed: {BookDelta.__struct_fields__}")
 
 SubscriptionListener = Callable[[Subscriptions, Subscriptions], None]
 """``listener(added, removed)``: the aggregate subscriptions changed (the runner (un)subscribes)."""
@@ -229,7 +235,9 @@ class Engine:
         for message in messages:
             # Market data is most of any feed: exact types go straight to their reducer (the
             # backtest's hot path); everything else, subclasses included, through _reduce.
-            if type(message) is _DELTA or type(message) is _SNAPSHOT:
+            if type(message) is _DELTA:
+                self._delta(message)
+            elif type(message) is _SNAPSHOT:
                 self._book(message)
             elif type(message) is _TOP or type(message) is _TRADE:
                 self._market(message)
@@ -285,6 +293,15 @@ class Engine:
         self._touched[token] = event
         if token in self._watched and self.execution is not None:
             self.execution.on_market_event(event)
+
+    def _delta(self, delta: BookDelta) -> None:
+        """:meth:`_book` for an exact :class:`BookDelta`, its fields read in one call."""
+        venue, ts_event, recv, _, token, side, price, size, bid, ask, checkpoint, _ = astuple(delta)
+        self._seen(venue, token, recv)
+        self.state.books.delta(token, ts_event, side is _BUY, price, size, bid, ask, checkpoint)
+        self._touched[token] = delta
+        if token in self._watched and self.execution is not None:
+            self.execution.on_market_event(delta)
 
     def _market(self, event: Trade | TopOfBook) -> None:
         """A trade or top of book: the clock and the feed's liveness; a trade also goes to the

@@ -39,6 +39,7 @@ from prediction_engine.store.columns import (
     level_array,
     level_lists,
     plain,
+    runs,
     struct_columns,
     tuples,
 )
@@ -239,79 +240,69 @@ _SIDES: Final[dict[str | None, Side | None]] = {"BUY": Side.BUY, "SELL": Side.SE
 _VENUES: Final[dict[str, Venue]] = {venue.value: venue for venue in Venue}
 
 
-def _common(table: pa.Table) -> tuple[list[Venue], list[int], list[int]]:
-    return coded(table, "venue", _VENUES), ints(table, "ts_event"), ints(table, "ts_recv")
+def _construct(kind: type[Event], columns: dict[str, list[Any]]) -> list[Event]:
+    """``kind`` events from their columns: positional construction, in the struct's field
+    order, mapped in C (no keyword matching, no interpreted loop)."""
+    return list(map(kind, *(columns[name] for name in kind.__struct_fields__)))
+
+
+def _market_event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
+    """The columns every market-data event has, plus ``columns``."""
+    return {
+        "venue": coded(t, "venue", _VENUES), "ts_event": runs(t, "ts_event"),
+        "ts_recv": runs(t, "ts_recv"), "market": coded(t, "market"), "token": coded(t, "token"),
+        **columns,
+    }
 
 
 def _book_deltas(t: pa.Table) -> list[Event]:
-    return [
-        BookDelta(venue=v, ts_event=te, ts_recv=tr, market=m, token=k, side=s, price=p,
-                  size=z, venue_best_bid=bb, venue_best_ask=ba, checkpoint=c, hash=h)
-        for v, te, tr, m, k, s, p, z, bb, ba, c, h in zip(
-            *_common(t), coded(t, "market"), coded(t, "token"),
-            coded(t, "side", _SIDES), coded(t, "price"), ints(t, "size"),
-            coded(t, "venue_best_bid"), coded(t, "venue_best_ask"),
-            plain(t, "checkpoint"), plain(t, "hash"), strict=False,
-        )
-    ]
+    return _construct(BookDelta, _market_event(
+        t, side=coded(t, "side", _SIDES), price=coded(t, "price"), size=ints(t, "size"),
+        venue_best_bid=coded(t, "venue_best_bid"), venue_best_ask=coded(t, "venue_best_ask"),
+        checkpoint=plain(t, "checkpoint"), hash=plain(t, "hash"),
+    ))
 
 
 def _book_snapshots(t: pa.Table) -> list[Event]:
-    return [
-        BookSnapshot(venue=v, ts_event=te, ts_recv=tr, market=m, token=k, bids=b, asks=a,
-                     tick_size=ts, min_order_size=mo, last_trade_price=lt, neg_risk=nr, hash=h)
-        for v, te, tr, m, k, b, a, ts, mo, lt, nr, h in zip(
-            *_common(t), coded(t, "market"), coded(t, "token"),
-            level_lists(t, "bids"), level_lists(t, "asks"), coded(t, "tick_size"),
-            coded(t, "min_order_size"), coded(t, "last_trade_price"),
-            plain(t, "neg_risk"), plain(t, "hash"), strict=False,
-        )
-    ]
+    return _construct(BookSnapshot, _market_event(
+        t, bids=level_lists(t, "bids"), asks=level_lists(t, "asks"),
+        tick_size=coded(t, "tick_size"), min_order_size=coded(t, "min_order_size"),
+        last_trade_price=coded(t, "last_trade_price"), neg_risk=plain(t, "neg_risk"),
+        hash=plain(t, "hash"),
+    ))
 
 
 def _trades(t: pa.Table) -> list[Event]:
-    return [
-        Trade(venue=v, ts_event=te, ts_recv=tr, market=m, token=k, price=p, size=z,
-              aggressor=ag, trade_id=i, fee_rate_bps=f, transaction_hash=x)
-        for v, te, tr, m, k, p, z, ag, i, f, x in zip(
-            *_common(t), coded(t, "market"), coded(t, "token"), coded(t, "price"),
-            ints(t, "size"), coded(t, "aggressor", _SIDES), plain(t, "trade_id"),
-            ints(t, "fee_rate_bps"), plain(t, "transaction_hash"), strict=False,
-        )
-    ]
+    return _construct(Trade, _market_event(
+        t, price=coded(t, "price"), size=ints(t, "size"), aggressor=coded(t, "aggressor", _SIDES),
+        trade_id=plain(t, "trade_id"), fee_rate_bps=ints(t, "fee_rate_bps"),
+        transaction_hash=plain(t, "transaction_hash"),
+    ))
 
 
 def _top_of_book(t: pa.Table) -> list[Event]:
-    return [
-        TopOfBook(venue=v, ts_event=te, ts_recv=tr, market=m, token=k, best_bid=b, best_ask=a)
-        for v, te, tr, m, k, b, a in zip(
-            *_common(t), coded(t, "market"), coded(t, "token"), coded(t, "best_bid"),
-            coded(t, "best_ask"), strict=False,
-        )
-    ]
+    return _construct(TopOfBook, _market_event(
+        t, best_bid=coded(t, "best_bid"), best_ask=coded(t, "best_ask"),
+    ))
 
 
 def _tick_sizes(t: pa.Table) -> list[Event]:
-    return [
-        TickSizeChanged(venue=v, ts_event=te, ts_recv=tr, market=m, token=k,
-                        old_tick_size=o, new_tick_size=n)
-        for v, te, tr, m, k, o, n in zip(
-            *_common(t), coded(t, "market"), coded(t, "token"),
-            coded(t, "old_tick_size"), coded(t, "new_tick_size"), strict=False,
-        )
-    ]
+    return _construct(TickSizeChanged, _market_event(
+        t, old_tick_size=coded(t, "old_tick_size"), new_tick_size=coded(t, "new_tick_size"),
+    ))
 
 
 def _reference_prices(t: pa.Table) -> list[Event]:
-    return [
-        ReferencePrice(venue=v, ts_event=te, ts_recv=tr, symbol=s, price=p, size=z,
-                       aggressor=ag, trade_id=i)
-        for v, te, tr, s, p, z, ag, i in zip(
-            *_common(t), coded(t, "symbol"), plain(t, "price"),
-            plain(t, "size"), coded(t, "aggressor", _SIDES),
-            plain(t, "trade_id"), strict=False,
-        )
-    ]
+    return _construct(ReferencePrice, {
+        "venue": coded(t, "venue", _VENUES), "ts_event": runs(t, "ts_event"),
+        "ts_recv": runs(t, "ts_recv"), "symbol": coded(t, "symbol"), "price": plain(t, "price"),
+        "size": plain(t, "size"), "aggressor": coded(t, "aggressor", _SIDES),
+        "trade_id": plain(t, "trade_id"),
+    })
+
+
+def _common(table: pa.Table) -> tuple[list[Venue], list[int], list[int]]:
+    return coded(table, "venue", _VENUES), ints(table, "ts_event"), ints(table, "ts_recv")
 
 
 def _lifecycle(t: pa.Table) -> list[Event]:
