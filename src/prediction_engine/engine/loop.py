@@ -24,7 +24,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Any, Final, cast
 
 import msgspec
 from msgspec.structs import astuple
@@ -287,8 +287,8 @@ class Engine:
 
     def _book(self, event: BookDelta | BookSnapshot | TickSizeChanged) -> None:
         """A book event: the clock, the feed's liveness, the book, then the venue's view."""
-        recv, token = event.ts_recv, event.token
-        self._seen(event.venue, token, recv)
+        token = event.token
+        self._seen(event.venue, token, cast(Any, event).ts_recv)
         self.state.books.apply(event)
         self._touched[token] = event
         if token in self._watched and self.execution is not None:
@@ -308,20 +308,23 @@ class Engine:
         execution client (resting orders) and the strategies. The venue's top of book tells
         neither anything the book does not."""
         token = event.token
-        self._seen(event.venue, token, event.ts_recv)
+        self._seen(event.venue, token, cast(Any, event).ts_recv)
         if not isinstance(event, Trade):
             return
         if token in self._watched and self.execution is not None:
             self.execution.on_market_event(event)
         self._route(event, self.routes.by_token.get(token))
 
-    def _seen(self, venue: str, token: TokenId, recv: int) -> None:
+    def _seen(self, venue: str, token: TokenId, recv: Any) -> None:
+        """``recv``: the event's ``ts_recv`` object, stored as is (compiled, an ``int`` would be
+        unboxed and then boxed into a new object for each dict)."""
         state = self.state
-        state.now_ns = max(state.now_ns, recv)
+        now: int = recv
+        state.now_ns = max(state.now_ns, now)
         state.feed_seen_ns[venue] = recv  # a StrEnum: the same key as its value
         state.book_seen_ns[token] = recv
         if not self._first_recv:
-            self._first_recv = recv
+            self._first_recv = now
 
     def _reference(self, price: ReferencePrice) -> None:
         state = self.state
@@ -441,8 +444,10 @@ class Engine:
                 continue
             for strategy in subscribed:
                 evaluations += 1
-                for intent in strategy.on_event(event, view):
-                    intents.append((strategy, intent))
+                produced = strategy.on_event(event, view)
+                if produced:  # most calls return (): no iterator for it (empty means falsy)
+                    for intent in produced:
+                        intents.append((strategy, intent))
         for event, strategies in self._routed:
             for strategy in strategies:
                 evaluations += 1

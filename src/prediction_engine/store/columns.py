@@ -124,6 +124,8 @@ def coded(table: pa.Table, name: str, mapping: dict[Any, Any] | None = None) -> 
     distinct = array.dictionary.to_pylist()
     if mapping is not None:
         distinct = [mapping[value] for value in distinct]
+    if len(distinct) == 1 and not array.null_count:  # a part's market, venue: one value
+        return distinct * len(array)  # type: ignore[no-any-return]
     values = np.empty(len(distinct) + 1, dtype=object)
     values[:-1] = distinct  # the extra last slot stays None: where nulls point
     indices = array.indices
