@@ -58,6 +58,8 @@ def test_book_matches_naive_reference(
         book.set_level(is_bid, price, size)
         assert book.best_bid == naive.best_bid()
         assert book.best_ask == naive.best_ask()
+        assert book.best_bid_or(-1) == (-1 if naive.best_bid() is None else naive.best_bid())
+        assert book.best_ask_or(-1) == (-1 if naive.best_ask() is None else naive.best_ask())
     assert book.bids() == sorted(naive.bids.items(), reverse=True)
     assert book.asks() == sorted(naive.asks.items())
     bid, ask = naive.best_bid(), naive.best_ask()

@@ -187,6 +187,16 @@ class OrderBook:
         i = self._best_ask
         return i * self.tick_size if i < self._n else None
 
+    def best_bid_or(self, empty: int) -> int:
+        """:attr:`best_bid`, or ``empty`` when there are no bids (compiled: no boxed int)."""
+        i = self._best_bid
+        return i * self.tick_size if i else empty
+
+    def best_ask_or(self, empty: int) -> int:
+        """:attr:`best_ask`, or ``empty`` when there are no asks (compiled: no boxed int)."""
+        i = self._best_ask
+        return i * self.tick_size if i < self._n else empty
+
     def best_bid_size(self) -> int:
         """Size at the best bid (0 when empty)."""
         return self._bids[self._best_bid] if self._best_bid else 0

@@ -165,13 +165,13 @@ class BookSet:
             return True
         self.counters.checks += 1
         if bid is not None:
-            local = book.best_bid or 0
+            local = book.best_bid_or(0)
             if local > bid:
                 local = self._prune_bids(book, bid)
             if local != bid:
                 return False
         if ask is not None:
-            local = book.best_ask or ONE
+            local = book.best_ask_or(ONE)
             if local < ask:
                 local = self._prune_asks(book, ask)
             if local != ask:
@@ -180,17 +180,17 @@ class BookSet:
 
     def _prune_bids(self, book: OrderBook, venue_best: int) -> int:
         """Remove bids above the venue's best bid; return the new local best (0 if none)."""
-        while (best := book.best_bid) is not None and best > venue_best:
+        while (best := book.best_bid_or(0)) > venue_best:
             book.set_bid(best, 0)
             self.counters.pruned_levels += 1
-        return book.best_bid or 0
+        return best
 
     def _prune_asks(self, book: OrderBook, venue_best: int) -> int:
         """Remove asks below the venue's best ask; return the new local best (1 if none)."""
-        while (best := book.best_ask) is not None and best < venue_best:
+        while (best := book.best_ask_or(ONE)) < venue_best:
             book.set_ask(best, 0)
             self.counters.pruned_levels += 1
-        return book.best_ask or ONE
+        return best
 
     def _desync(self, token: TokenId, book: OrderBook) -> TokenId:
         self.counters.desyncs += 1

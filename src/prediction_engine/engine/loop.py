@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, cast
 
 import msgspec
-from msgspec.structs import astuple
+from msgspec.structs import astuple as _astuple
 
 from prediction_engine.core.commands import CancelOrder, ExecutionReport, SubmitOrder
 from prediction_engine.core.events import (
@@ -110,6 +110,7 @@ _TOP: Final = TopOfBook
 _TRADE: Final = Trade
 _K: Final = JournalKind
 _BUY: Final = Side.BUY
+_ASTUPLE: Final = _astuple  # compiled, a Final global is a C static, not a dict lookup per call
 _DELTA_FIELDS: Final = ("venue", "ts_event", "ts_recv", "market", "token", "side", "price", "size",
                         "venue_best_bid", "venue_best_ask", "checkpoint", "hash")
 if BookDelta.__struct_fields__ != _DELTA_FIELDS:  # Engine._delta unpacks them in this order
@@ -296,7 +297,8 @@ class Engine:
 
     def _delta(self, delta: BookDelta) -> None:
         """:meth:`_book` for an exact :class:`BookDelta`, its fields read in one call."""
-        venue, ts_event, recv, _, token, side, price, size, bid, ask, checkpoint, _ = astuple(delta)
+        fields = _ASTUPLE(delta)
+        venue, ts_event, recv, _, token, side, price, size, bid, ask, checkpoint, _ = fields
         self._seen(venue, token, recv)
         self.state.books.delta(token, ts_event, side is _BUY, price, size, bid, ask, checkpoint)
         self._touched[token] = delta
@@ -309,7 +311,7 @@ class Engine:
         neither anything the book does not."""
         token = event.token
         self._seen(event.venue, token, cast(Any, event).ts_recv)
-        if not isinstance(event, Trade):
+        if type(event) is not _TRADE and not isinstance(event, Trade):
             return
         if token in self._watched and self.execution is not None:
             self.execution.on_market_event(event)
