@@ -4,8 +4,9 @@ Every table starts with ``ts_recv``, ``ts_event``, ``seq``, ``sub``, ``venue`` (
 ``docs/event-store.md``). :func:`events_to_table` builds a table from ``(seq, sub, event)``
 rows; :func:`table_to_events` turns a table back into the exact :mod:`core.events` objects.
 The reading side is the backtester's hot path, so it works column by column (see
-:mod:`.columns`): one Python list per column, then one comprehension constructing the structs,
-with ``Side``/``Venue`` looked up once per distinct value.
+:mod:`.columns`): one Python list per column, then one ``map`` constructing the structs
+positionally, with ``Side``/``Venue`` looked up once per distinct value and timestamps shared
+by the events of a frame.
 """
 
 from __future__ import annotations
