@@ -247,13 +247,17 @@ def _construct(kind: type[Event], columns: dict[str, list[Any]]) -> list[Event]:
     return list(map(kind, *(columns[name] for name in kind.__struct_fields__)))
 
 
-def _market_event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
-    """The columns every market-data event has, plus ``columns``."""
+def _event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
+    """The columns every event has (venue, timestamps shared per frame), plus ``columns``."""
     return {
         "venue": coded(t, "venue", _VENUES), "ts_event": runs(t, "ts_event"),
-        "ts_recv": runs(t, "ts_recv"), "market": coded(t, "market"), "token": coded(t, "token"),
-        **columns,
+        "ts_recv": runs(t, "ts_recv"), **columns,
     }
+
+
+def _market_event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
+    """The columns every market-data event has, plus ``columns``."""
+    return _event(t, market=coded(t, "market"), token=coded(t, "token"), **columns)
 
 
 def _book_deltas(t: pa.Table) -> list[Event]:
@@ -294,21 +298,16 @@ def _tick_sizes(t: pa.Table) -> list[Event]:
 
 
 def _reference_prices(t: pa.Table) -> list[Event]:
-    return _construct(ReferencePrice, {
-        "venue": coded(t, "venue", _VENUES), "ts_event": runs(t, "ts_event"),
-        "ts_recv": runs(t, "ts_recv"), "symbol": coded(t, "symbol"), "price": plain(t, "price"),
-        "size": plain(t, "size"), "aggressor": coded(t, "aggressor", _SIDES),
-        "trade_id": plain(t, "trade_id"),
-    })
-
-
-def _common(table: pa.Table) -> tuple[list[Venue], list[int], list[int]]:
-    return coded(table, "venue", _VENUES), ints(table, "ts_event"), ints(table, "ts_recv")
+    return _construct(ReferencePrice, _event(
+        t, symbol=coded(t, "symbol"), price=plain(t, "price"), size=plain(t, "size"),
+        aggressor=coded(t, "aggressor", _SIDES), trade_id=plain(t, "trade_id"),
+    ))
 
 
 def _lifecycle(t: pa.Table) -> list[Event]:
+    base = _event(t)
     columns = zip(
-        *_common(t), plain(t, "kind"), plain(t, "market"),
+        base["venue"], base["ts_event"], base["ts_recv"], plain(t, "kind"), plain(t, "market"),
         plain(t, "market_id"), plain(t, "question"),
         plain(t, "slug"), tuples(t, "tokens"), tuples(t, "outcomes"),
         coded(t, "tick_size"), tuples(t, "tags"), plain(t, "event_slug"),
