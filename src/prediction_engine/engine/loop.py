@@ -166,7 +166,7 @@ class Engine:
         self._on_subscriptions = on_subscriptions
         self._reports: deque[ExecutionReport] = deque()
         self._touched: dict[TokenId, Event] = {}
-        self._routed: list[tuple[Event, Sequence[Strategy]]] = []
+        self._routed: list[tuple[Event, list[Strategy]]] = []
         self._next_id = 0
         self._day: int | None = None  # the UTC day the daily PnL counts from
         self._stopped = False
@@ -289,11 +289,9 @@ class Engine:
     def _book(self, event: BookDelta | BookSnapshot | TickSizeChanged) -> None:
         """A book event: the clock, the feed's liveness, the book, then the venue's view."""
         token = event.token
-        self._seen(event.venue, token, cast(Any, event).ts_recv)
+        self._seen(event.venue, token, event.ts_recv)
         self.state.books.apply(event)
-        self._touched[token] = event
-        if token in self._watched and self.execution is not None:
-            self.execution.on_market_event(event)
+        self._book_changed(token, event)
 
     def _delta(self, delta: BookDelta) -> None:
         """:meth:`_book` for an exact :class:`BookDelta`, its fields read in one call."""
@@ -301,9 +299,15 @@ class Engine:
         venue, ts_event, recv, _, token, side, price, size, bid, ask, checkpoint, _ = fields
         self._seen(venue, token, recv)
         self.state.books.delta(token, ts_event, side is _BUY, price, size, bid, ask, checkpoint)
-        self._touched[token] = delta
+        self._book_changed(token, delta)
+
+    def _book_changed(
+        self, token: TokenId, event: BookDelta | BookSnapshot | TickSizeChanged
+    ) -> None:
+        """The strategies will see the book; the execution client sees the event if it watches."""
+        self._touched[token] = event
         if token in self._watched and self.execution is not None:
-            self.execution.on_market_event(delta)
+            self.execution.on_market_event(event)
 
     def _market(self, event: Trade | TopOfBook) -> None:
         """A trade or top of book: the clock and the feed's liveness; a trade also goes to the
@@ -431,7 +435,7 @@ class Engine:
 
     # -- evaluate --------------------------------------------------------------------------
 
-    def _route(self, event: Event, strategies: Sequence[Strategy] | None) -> None:
+    def _route(self, event: Event, strategies: list[Strategy] | None) -> None:
         if strategies:
             self._routed.append((event, strategies))
 
@@ -442,19 +446,10 @@ class Engine:
         evaluations = 0
         for token, event in self._touched.items():
             subscribed = by_token.get(token)
-            if subscribed is None:
-                continue
-            for strategy in subscribed:
-                evaluations += 1
-                produced = strategy.on_event(event, view)
-                if produced:  # most calls return (): no iterator for it (empty means falsy)
-                    for intent in produced:
-                        intents.append((strategy, intent))
+            if subscribed is not None:
+                evaluations += _offer(event, subscribed, view, intents)
         for event, strategies in self._routed:
-            for strategy in strategies:
-                evaluations += 1
-                for intent in strategy.on_event(event, view):
-                    intents.append((strategy, intent))
+            evaluations += _offer(event, strategies, view, intents)
         self.counters.evaluations += evaluations
         self._touched.clear()
         self._routed.clear()
@@ -763,6 +758,19 @@ class Engine:
                 liquidity="taker" if report.taker else "maker",
             )
         )
+
+
+def _offer(
+    event: Event, strategies: list[Strategy], view: EngineView,
+    intents: list[tuple[Strategy, Intent]],
+) -> int:
+    """Hand ``event`` to each of ``strategies``, collecting their intents; return how many."""
+    for strategy in strategies:
+        produced = strategy.on_event(event, view)
+        if produced:  # most calls return (): no iterator for it (empty means falsy)
+            for intent in produced:
+                intents.append((strategy, intent))
+    return len(strategies)
 
 
 def _order_number(client_id: str) -> int:
