@@ -1,7 +1,7 @@
 """Build hook: compile the hot paths with mypyc for speed (same source, pure-Python fallback).
 
 The order book and its sync, micro-unit numbers, the Polymarket parser, the engine clocks, loop and
-state, and the backtest's replay loop.
+state, and the backtest's frame cutting and replay loop.
 Set ``PENGINE_PURE_PYTHON=1`` to skip compilation (e.g. to debug them in Python).
 """
 
@@ -22,6 +22,7 @@ if os.environ.get("PENGINE_PURE_PYTHON") != "1":
             "src/prediction_engine/engine/clock.py",
             "src/prediction_engine/engine/loop.py",
             "src/prediction_engine/engine/state.py",
+            "src/prediction_engine/backtest/framing.py",
             "src/prediction_engine/backtest/runner.py",
         ],
         opt_level="3",

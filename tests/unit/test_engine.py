@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from prediction_engine.core.commands import ExecutionReport
@@ -180,6 +181,22 @@ def test_stale_feed_cancels_resting_orders_and_pauses_signals() -> None:
     engine2.handle([TimerTick(100 * S)])
     engine2.handle(books(A, ts=S))  # old data: the feed's last word is from long ago
     assert engine2.counters.stale_skips == 1 and engine2.counters.orders == 0
+
+
+def test_every_venue_and_token_of_a_batch_is_seen_when_events_share_one_time_object() -> None:
+    # The engine stores a frame's receive time once per (venue, time object); events of
+    # another venue or token with the very same int object (small ints are shared) still count.
+    engine, _ = build([Recorder()])
+    ts = 7
+    kalshi = msgspec.structs.replace(delta(B, 0, Side.BUY, 0.30, 5, ts), venue=Venue.KALSHI)
+    engine.handle([delta(A, 0, Side.BUY, 0.30, 5, ts), delta(A, 1, Side.BUY, 0.30, 5, ts), kalshi])
+    state = engine.state
+    assert state.feed_seen_ns == {Venue.POLYMARKET: 7, Venue.KALSHI: 7}
+    assert state.book_seen_ns == {A.tokens[0]: 7, A.tokens[1]: 7, B.tokens[0]: 7}
+    engine.handle([TimerTick(9)])
+    engine.handle([delta(B, 1, Side.BUY, 0.30, 5, ts)])  # a new batch stores again
+    assert state.feed_seen_ns[Venue.POLYMARKET] == 7 and state.book_seen_ns[B.tokens[1]] == 7
+    assert state.now_ns == 9
 
 
 def test_kill_switch_cancels_everything_and_refuses_new_orders() -> None:

@@ -163,6 +163,7 @@ class Engine:
         self.execution: ExecutionClient | None = None
         self._watched: set[TokenId] = set()  # the execution client's watched tokens
         self._clock = clock
+        self._now_ns: Callable[[], int] = clock.now_ns  # bound once: a Protocol call is generic
         self._on_subscriptions = on_subscriptions
         self._reports: deque[ExecutionReport] = deque()
         self._touched: dict[TokenId, Event] = {}
@@ -171,6 +172,8 @@ class Engine:
         self._day: int | None = None  # the UTC day the daily PnL counts from
         self._stopped = False
         self._first_recv = 0
+        self._seen_venue: str | None = None  # the venue and receive time _seen last stored
+        self._seen_recv: object = None
         self._first_command_ns = 0
         self._first_order: Order | None = None
 
@@ -232,8 +235,11 @@ class Engine:
         counters.messages += len(messages)
         self._first_recv = self._first_command_ns = 0
         self._first_order = None
-        start_ns = self._clock.now_ns()
-        for message in messages:
+        self._seen_venue = None
+        start_ns = self._now_ns()
+        # A tuple (every frame the backtest cuts) is iterated natively, compiled.
+        batch = messages if isinstance(messages, tuple) else tuple(messages)
+        for message in batch:
             # Market data is most of any feed: exact types go straight to their reducer (the
             # backtest's hot path); everything else, subclasses included, through _reduce.
             if type(message) is _DELTA:
@@ -250,7 +256,7 @@ class Engine:
         if self._touched or self._routed:
             intents = self._evaluate()
             if intents:
-                evaluated_ns = self._clock.now_ns()
+                evaluated_ns = self._now_ns()
                 self._decide(intents)
                 self._latency(start_ns, evaluated_ns)
             if self._reports:
@@ -325,10 +331,13 @@ class Engine:
         """``recv``: the event's ``ts_recv`` object, stored as is (compiled, an ``int`` would be
         unboxed and then boxed into a new object for each dict)."""
         state = self.state
+        state.book_seen_ns[token] = recv
+        if recv is self._seen_recv and venue is self._seen_venue:
+            return  # an earlier event of this batch's frame (same time object) stored the rest
+        self._seen_venue, self._seen_recv = venue, recv
         now: int = recv
         state.now_ns = max(state.now_ns, now)
         state.feed_seen_ns[venue] = recv  # a StrEnum: the same key as its value
-        state.book_seen_ns[token] = recv
         if not self._first_recv:
             self._first_recv = now
 
@@ -532,7 +541,7 @@ class Engine:
         self.counters.orders += 1
         self._record_order(strategy.id, order)
         if not self._first_command_ns:
-            self._first_command_ns = self._clock.now_ns()
+            self._first_command_ns = self._now_ns()
             self._first_order = order
         self.execution.send(command)
 

@@ -8,7 +8,7 @@ gathered with numpy instead of creating one object per row.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import pairwise
 from typing import Any
@@ -111,19 +111,22 @@ def plain(table: pa.Table, name: str) -> list[Any]:
     return _array(table, name).to_pylist()  # type: ignore[no-any-return]
 
 
-def coded(table: pa.Table, name: str, mapping: dict[Any, Any] | None = None) -> list[Any]:
+def coded(
+    table: pa.Table, name: str, convert: Callable[[Any], Any] | None = None
+) -> list[Any]:
     """A low-cardinality column (strings, or prices on a tick grid) as a list sharing one
     object per distinct value.
 
-    The distinct values (optionally looked up in ``mapping``) are built once, then gathered
-    by the dictionary indices with numpy: a few ns per row instead of one ``str`` per row.
+    The distinct values (optionally passed through ``convert``: an enum lookup, or
+    ``sys.intern`` for ids the engine keys its dicts by) are built once, then gathered by the
+    dictionary indices with numpy: a few ns per row instead of one ``str`` per row.
     """
     array = _array(table, name)
     if not pa.types.is_dictionary(array.type):
         array = pc.dictionary_encode(array)
     distinct = array.dictionary.to_pylist()
-    if mapping is not None:
-        distinct = [mapping[value] for value in distinct]
+    if convert is not None:
+        distinct = [convert(value) for value in distinct]
     if len(distinct) == 1 and not array.null_count:  # a part's market, venue: one value
         return distinct * len(array)  # type: ignore[no-any-return]
     values = np.empty(len(distinct) + 1, dtype=object)

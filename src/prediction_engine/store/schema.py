@@ -11,6 +11,7 @@ by the events of a frame.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -250,19 +251,25 @@ def _construct(kind: type[Event], columns: dict[str, list[Any]]) -> list[Event]:
 def _event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
     """The columns every event has (venue, timestamps shared per frame), plus ``columns``."""
     return {
-        "venue": coded(t, "venue", _VENUES), "ts_event": runs(t, "ts_event"),
+        "venue": coded(t, "venue", _VENUES.__getitem__), "ts_event": runs(t, "ts_event"),
         "ts_recv": runs(t, "ts_recv"), **columns,
     }
 
 
 def _market_event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
-    """The columns every market-data event has, plus ``columns``."""
-    return _event(t, market=coded(t, "market"), token=coded(t, "token"), **columns)
+    """The columns every market-data event has, plus ``columns``.
+
+    Market and token ids are interned, as are those of :func:`table_to_markets`: the engine
+    keys its dicts by them, and a lookup with the very key object skips comparing the text.
+    """
+    return _event(
+        t, market=coded(t, "market", sys.intern), token=coded(t, "token", sys.intern), **columns
+    )
 
 
 def _book_deltas(t: pa.Table) -> list[Event]:
     return _construct(BookDelta, _market_event(
-        t, side=coded(t, "side", _SIDES), price=coded(t, "price"), size=ints(t, "size"),
+        t, side=coded(t, "side", _SIDES.__getitem__), price=coded(t, "price"), size=ints(t, "size"),
         venue_best_bid=coded(t, "venue_best_bid"), venue_best_ask=coded(t, "venue_best_ask"),
         checkpoint=plain(t, "checkpoint"), hash=plain(t, "hash"),
     ))
@@ -279,9 +286,9 @@ def _book_snapshots(t: pa.Table) -> list[Event]:
 
 def _trades(t: pa.Table) -> list[Event]:
     return _construct(Trade, _market_event(
-        t, price=coded(t, "price"), size=ints(t, "size"), aggressor=coded(t, "aggressor", _SIDES),
-        trade_id=plain(t, "trade_id"), fee_rate_bps=ints(t, "fee_rate_bps"),
-        transaction_hash=plain(t, "transaction_hash"),
+        t, price=coded(t, "price"), size=ints(t, "size"),
+        aggressor=coded(t, "aggressor", _SIDES.__getitem__), trade_id=plain(t, "trade_id"),
+        fee_rate_bps=ints(t, "fee_rate_bps"), transaction_hash=plain(t, "transaction_hash"),
     ))
 
 
@@ -300,7 +307,7 @@ def _tick_sizes(t: pa.Table) -> list[Event]:
 def _reference_prices(t: pa.Table) -> list[Event]:
     return _construct(ReferencePrice, _event(
         t, symbol=coded(t, "symbol"), price=plain(t, "price"), size=plain(t, "size"),
-        aggressor=coded(t, "aggressor", _SIDES), trade_id=plain(t, "trade_id"),
+        aggressor=coded(t, "aggressor", _SIDES.__getitem__), trade_id=plain(t, "trade_id"),
     ))
 
 
@@ -358,5 +365,14 @@ _market_decoder = msgspec.json.Decoder(Market)
 
 
 def table_to_markets(table: pa.Table) -> list[Market]:
-    """Decode a ``markets`` table's ``json`` column into :class:`Market` objects, in row order."""
-    return [_market_decoder.decode(text) for text in table.column("json").to_pylist()]
+    """Decode a ``markets`` table's ``json`` column into :class:`Market` objects, in row order
+    (condition and token ids interned, like the events' ids)."""
+    return [_interned(_market_decoder.decode(text)) for text in table.column("json").to_pylist()]
+
+
+def _interned(market: Market) -> Market:
+    return msgspec.structs.replace(
+        market,
+        condition_id=sys.intern(market.condition_id),
+        tokens=tuple(map(sys.intern, market.tokens)),
+    )
