@@ -4,7 +4,9 @@ The store keeps every event with the frame it came from (``seq``) and its place 
 (``sub``); merging all tables by (``seq``, ``sub``) gives the events in the order the
 production parsers made them, and grouping by ``seq`` gives the frames the live engine was
 handed. The store is read one time window at a time (``window_ns`` of receive time), so memory
-follows the window, not the whole recording.
+follows the window, not the whole recording, and each window's events are built a block of
+rows at a time, just before the engine consumes them. The venue's book hashes and trades'
+transaction hashes are not read (see :data:`~prediction_engine.store.reader.REPLAY_OMITS`).
 
 Markets come from the ``markets`` table (what the recorder knew when it discovered them) and
 join the replay at their recorded time as :class:`AddMarkets`. **No look-ahead**: everything in
@@ -16,29 +18,28 @@ a resolution only from the ``market_resolved`` event, at its time.
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import numpy as np
+import pyarrow as pa
 
-from prediction_engine.backtest.framing import cut
+from prediction_engine.backtest.framing import interleave
 from prediction_engine.backtest.runner import Frame
 from prediction_engine.core.events import MarketResolved
 from prediction_engine.core.ids import ConditionId
 from prediction_engine.core.markets import Market
-from prediction_engine.engine.messages import AddMarkets, Message
+from prediction_engine.engine.messages import AddMarkets
 from prediction_engine.store.manifest import FileEntry, Manifest, load_manifest
 from prediction_engine.store.query import read_part, resolve_root, select_files
+from prediction_engine.store.reader import REPLAY_OMITS, Shared, TableReader, numbers
 from prediction_engine.store.schema import (
     LIFECYCLE,
     MARKETS,
     REFERENCE_PRICES,
     TABLES,
-    table_to_events,
     table_to_markets,
 )
 
@@ -65,16 +66,6 @@ def hide_outcome(market: Market) -> Market:
     )
 
 
-@dataclass
-class _Part:
-    ts: np.ndarray
-    seq: np.ndarray
-    sub: np.ndarray
-    items: Sequence[Message | Market]
-    markets: bool
-    """Whether the items are markets (frames of their own, joining as :class:`AddMarkets`)."""
-
-
 def _tape_order(seq: np.ndarray, sub: np.ndarray) -> np.ndarray:
     """The permutation sorting rows by (``seq``, ``sub``): each part is sorted already, so a
     stable sort of one combined key merges the runs (a lexsort when the key could overflow)."""
@@ -84,41 +75,119 @@ def _tape_order(seq: np.ndarray, sub: np.ndarray) -> np.ndarray:
     return np.argsort((seq - low) * width + sub, kind="stable")
 
 
+_BLOCK_ROWS = 8192
+"""Rows turned into events at a time: small enough for a block's objects to stay in the CPU's
+caches until the engine consumes them, large enough that the per-column calls cost nothing per
+row."""
+
 _CHUNK = 64
-"""Frames cut at a time. Small: the frames of a chunk are allocated before the engine frees
-them, and more than the cyclic GC's 700 net allocations would start collections (4096 cost
-6% more instructions than cutting one at a time); the call per chunk is nothing per frame."""
+"""Frames assembled at a time. Small: the frames of a chunk are allocated before the engine
+frees them, and more than the cyclic GC's 700 net allocations would start collections."""
 
 
-def _frames(
-    ordered: tuple[Any, ...],
-    ts: list[int],
-    starts: list[int],
-    ends: list[int],
-    market_frames: list[int],
-) -> Iterator[Sequence[Frame]]:
-    """Chunks of frames, with consecutive market frames joined in between.
+class _Window:
+    """One window of the store in tape order: which table each row comes from, the frames
+    (rows sharing a ``seq``) and a reader per table, turned into frames block by block."""
 
-    Frame ``i`` is ``ordered[starts[i]:ends[i]]`` received at ``ts[i]``; ``market_frames`` are
-    the (few) frames holding markets (``ordered`` mixes them with events, hence ``Any``), which
-    join the engine together as one :class:`AddMarkets` before the next event frame.
-    """
-    pending: list[Market] = []
-    pending_ts = 0
-    done = 0
-    for index in [*market_frames, len(starts)]:
-        if index > done and pending:
+    def __init__(self, tables: list[tuple[str, pa.Table]]) -> None:
+        sizes = [table.num_rows for _, table in tables]
+        offsets = np.cumsum([0, *sizes])
+        seq = np.concatenate([numbers(t.column("seq")) for _, t in tables])
+        order = _tape_order(seq, np.concatenate([numbers(t.column("sub")) for _, t in tables]))
+        self.kinds = np.repeat(np.arange(len(tables)), sizes)[order]
+        seq = seq[order]
+        new_frame = np.empty(len(seq), dtype=bool)
+        new_frame[0] = True
+        np.not_equal(seq[1:], seq[:-1], out=new_frame[1:])
+        starts = np.flatnonzero(new_frame)
+        self.bounds = np.append(starts, len(seq))
+        frame_of = np.cumsum(new_frame) - 1
+        ts = np.concatenate([numbers(t.column("ts_recv")) for _, t in tables])[order]
+        self.frame_ts = _objects(ts[starts].tolist())  # one int per frame, shared by its events
+        low = np.minimum.reduceat(self.kinds, starts)
+        self.single = np.where(low == np.maximum.reduceat(self.kinds, starts), low, -1)
+        self.positions: list[np.ndarray] = []  # of each table's rows, in tape order
+        self.readers: list[TableReader | None] = []
+        self.markets: list[Market] = []
+        self.market_kind = -1
+        self.resolutions: list[MarketResolved] = []
+        for kind, (name, table) in enumerate(tables):
+            positions = np.flatnonzero(self.kinds == kind)
+            rows = order[positions] - offsets[kind]
+            self.positions.append(positions)
+            if name == MARKETS:
+                markets = table_to_markets(table)
+                self.markets = [hide_outcome(markets[row]) for row in rows.tolist()]
+                self.market_kind = kind
+                self.readers.append(None)
+                continue
+            own = frame_of[positions]
+            # Every event of a frame takes the frame's receive-time object (when they agree).
+            shared = {"ts_recv": Shared(self.frame_ts, own)} if np.array_equal(
+                ts[positions], ts[starts][own]) else None
+            reader = TableReader(name, table, rows, omit=REPLAY_OMITS, shared=shared)
+            self.readers.append(reader)
+            if name == LIFECYCLE:
+                self.resolutions = [e for e in reader.events() if isinstance(e, MarketResolved)]
+        if self.market_kind >= 0:
+            records = np.add.reduceat(self.kinds == self.market_kind, starts)
+            if ((records > 0) & (records < np.diff(self.bounds))).any():
+                raise SourceError("a frame of the store mixes market records and events")
+
+    def chunks(self) -> Iterator[Sequence[Frame]]:
+        """The window's frames, a chunk at a time, with consecutive market frames joined into
+        one :class:`AddMarkets` before the next event frame."""
+        frames = len(self.frame_ts)
+        pending: list[Market] = []
+        pending_ts = 0
+        done = 0
+        market_frames = np.flatnonzero(self.single == self.market_kind).tolist() if (
+            self.market_kind >= 0) else []
+        bounds = self.bounds.tolist()
+        taken = 0
+        for index in [*market_frames, frames]:
+            if index > done and pending:
+                yield [(pending_ts, (AddMarkets(tuple(pending)),))]
+                pending = []
+            yield from self._blocks(done, index)
+            if index < frames:
+                if not pending:
+                    pending_ts = self.frame_ts[index]
+                count = bounds[index + 1] - bounds[index]
+                pending.extend(self.markets[taken:taken + count])
+                taken += count
+            done = index + 1
+        if pending:
             yield [(pending_ts, (AddMarkets(tuple(pending)),))]
-            pending = []
-        for first in range(done, index, _CHUNK):
-            yield cut(ordered, ts, starts, ends, first=first, stop=min(first + _CHUNK, index))
-        if index < len(starts):
-            if not pending:
-                pending_ts = ts[index]
-            pending.extend(m for m in ordered[starts[index]:ends[index]] if isinstance(m, Market))
-        done = index + 1
-    if pending:
-        yield [(pending_ts, (AddMarkets(tuple(pending)),))]
+
+    def _blocks(self, first: int, stop: int) -> Iterator[Sequence[Frame]]:
+        """Frames ``first`` to ``stop`` (none of them market frames), block by block."""
+        bounds = self.bounds
+        while first < stop:
+            last = int(np.searchsorted(bounds, bounds[first] + _BLOCK_ROWS, side="right")) - 1
+            last = min(stop, max(first + 1, last))
+            start, end = int(bounds[first]), int(bounds[last])
+            tables: list[tuple[Any, ...]] = []
+            for positions, reader in zip(self.positions, self.readers, strict=True):
+                low, high = np.searchsorted(positions, (start, end)).tolist()
+                tables.append(reader.events(low, high) if reader is not None and high > low
+                              else ())
+            kinds = self.kinds[start:end].tolist()
+            single = self.single[first:last].tolist()
+            frame_bounds = (bounds[first:last + 1] - start).tolist()
+            ts = self.frame_ts[first:last].tolist()
+            cursors = [0] * len(tables)
+            for chunk in range(0, last - first, _CHUNK):
+                yield interleave(kinds, single, frame_bounds, ts, tables=tables,
+                                 cursors=cursors, first=chunk,
+                                 stop=min(chunk + _CHUNK, last - first))
+            first = last
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 class ReplaySource:
@@ -185,63 +254,37 @@ class ReplaySource:
 
     def frames(self) -> Iterator[Frame]:
         """Every frame in recorded order, one window at a time."""
-        # Chained C iterators over chunks that compiled code cut: handing out a frame runs no
-        # Python code (the backtest's hot path).
-        return itertools.chain.from_iterable(self._windows())
+        # Chained C iterators over chunks that compiled code assembled: handing out a frame
+        # runs no Python code (the backtest's hot path).
+        return itertools.chain.from_iterable(itertools.chain.from_iterable(self._windows()))
 
-    def _windows(self) -> Iterator[Iterator[Frame]]:
+    def _windows(self) -> Iterator[Iterator[Sequence[Frame]]]:
         start = self.first_ns
         while start <= self.last_ns:
             end = min(start + self.window_ns, self.last_ns + 1)  # --to ends the last window
             yield self._window(start, end)
             start = end
 
-    def _window(self, start: int, end: int) -> Iterator[Frame]:
-        parts = [p for t in TABLES for p in self._read(t, start, end)]
-        if not parts:
-            return iter(())
-        seq = np.concatenate([p.seq for p in parts])
-        order = _tape_order(seq, np.concatenate([p.sub for p in parts]))
-        seq = seq[order]
-        items = list(itertools.chain.from_iterable(p.items for p in parts))
-        ordered: tuple[Message | Market, ...] = (
-            operator.itemgetter(*order.tolist())(items) if len(items) > 1 else tuple(items)
-        )
-        first = np.flatnonzero(np.concatenate(([True], seq[1:] != seq[:-1])))  # of each frame
-        starts = first.tolist()
-        ts = np.concatenate([p.ts for p in parts])[order[first]].tolist()
-        markets = np.concatenate([np.full(len(p.items), p.markets) for p in parts])[order[first]]
-        ends = [*starts[1:], len(ordered)]
-        runs = _frames(ordered, ts, starts, ends, np.flatnonzero(markets).tolist())
-        return itertools.chain.from_iterable(runs)
+    def _window(self, start: int, end: int) -> Iterator[Sequence[Frame]]:
+        tables = [(t, data) for t in TABLES if (data := self._read(t, start, end)) is not None]
+        if not tables:
+            return
+        window = _Window(tables)
+        self.resolutions.extend(window.resolutions)
+        yield from window.chunks()
 
-    def _read(self, table: str, start: int, end: int) -> list[_Part]:
-        parts: list[_Part] = []
+    def _read(self, table: str, start: int, end: int) -> pa.Table | None:
+        """The rows of ``table`` received in [``start``, ``end``), every part in one table."""
+        parts: list[pa.Table] = []
         for entry in self._files(table, start, end):
-            data = read_part(self.root / entry.path, table)
+            data = read_part(self.root / entry.path, table, REPLAY_OMITS)
             if entry.ts_recv_min < start or entry.ts_recv_max >= end:
-                ts = data.column("ts_recv").to_numpy()
+                ts = numbers(data.column("ts_recv"))
                 keep = np.flatnonzero((ts >= start) & (ts < end))
-                if len(keep) == 0:
-                    continue
                 if len(keep) < len(ts):
                     data = data.take(keep)
-            if data.num_rows == 0:
-                continue
-            items: Sequence[Message | Market]
-            if table == MARKETS:
-                items = [hide_outcome(m) for m in table_to_markets(data)]
-            else:
-                items = table_to_events(table, data)
-                if table == LIFECYCLE:
-                    self.resolutions.extend(e for e in items if isinstance(e, MarketResolved))
-            parts.append(
-                _Part(
-                    data.column("ts_recv").to_numpy(),
-                    data.column("seq").to_numpy(),
-                    data.column("sub").to_numpy(),
-                    items,
-                    table == MARKETS,
-                )
-            )
-        return parts
+            if data.num_rows:
+                parts.append(data)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)

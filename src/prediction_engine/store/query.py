@@ -163,19 +163,21 @@ def scan(
     return lazy
 
 
-def read_part(path: Path, table: str) -> pa.Table:
-    """Read one part with its low-cardinality strings dictionary-encoded (fastest to convert).
+def read_part(path: Path, table: str, omit: Collection[str] = ()) -> pa.Table:
+    """Read one part with its low-cardinality strings dictionary-encoded (fastest to convert),
+    without the columns named in ``omit``.
 
     Single-threaded: a part is one row group, and backtest sweeps already run one process per
     core (threads measured twice as slow on a busy 2-core machine).
     """
-    names = set(SCHEMAS[table].names)
+    names = SCHEMAS[table].names
     # ParquetFile rather than read_table: the dataset layer read_table goes through costs
     # more than the decoding on parts of this size (measured 2-3x on a 68k-row part).
     with pq.ParquetFile(
         path, read_dictionary=[c for c in DICTIONARY_COLUMNS if c in names]
     ) as part:
-        return part.read(use_threads=False)
+        columns = [c for c in part.schema_arrow.names if c not in omit] if omit else None
+        return part.read(columns=columns, use_threads=False)
 
 
 def _time_filter(table: pa.Table, from_ns: int | None, to_ns: int | None) -> pa.Table:

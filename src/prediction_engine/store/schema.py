@@ -3,16 +3,14 @@
 Every table starts with ``ts_recv``, ``ts_event``, ``seq``, ``sub``, ``venue`` (see
 ``docs/event-store.md``). :func:`events_to_table` builds a table from ``(seq, sub, event)``
 rows; :func:`table_to_events` turns a table back into the exact :mod:`core.events` objects.
-The reading side is the backtester's hot path, so it works column by column (see
-:mod:`.columns`): one Python list per column, then one ``map`` constructing the structs
-positionally, with ``Side``/``Venue`` looked up once per distinct value and timestamps shared
-by the events of a frame.
+The reading side is the backtester's hot path: :mod:`.reader` turns columns into events a block
+of rows at a time.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -26,25 +24,18 @@ from prediction_engine.core.events import (
     MarketListed,
     MarketResolved,
     ReferencePrice,
-    Side,
     TickSizeChanged,
     TopOfBook,
     Trade,
 )
-from prediction_engine.core.ids import Venue
 from prediction_engine.core.markets import Market
 from prediction_engine.store.columns import (
     LEVELS,
-    coded,
     collector_paused,
-    ints,
     level_array,
-    level_lists,
-    plain,
-    runs,
     struct_columns,
-    tuples,
 )
+from prediction_engine.store.reader import TableReader
 from prediction_engine.store.tables import (
     BOOK_DELTAS,
     BOOK_SNAPSHOTS,
@@ -238,127 +229,16 @@ def _build(table: str, rows: Sequence[Row]) -> pa.Table:
 
 # -- columns to events -------------------------------------------------------------------------
 
-_SIDES: Final[dict[str | None, Side | None]] = {"BUY": Side.BUY, "SELL": Side.SELL, None: None}
-_VENUES: Final[dict[str, Venue]] = {venue.value: venue for venue in Venue}
-
-
-def _construct(kind: type[Event], columns: dict[str, list[Any]]) -> list[Event]:
-    """``kind`` events from their columns: positional construction, in the struct's field
-    order, mapped in C (no keyword matching, no interpreted loop)."""
-    return list(map(kind, *(columns[name] for name in kind.__struct_fields__)))
-
-
-def _event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
-    """The columns every event has (venue, timestamps shared per frame), plus ``columns``."""
-    return {
-        "venue": coded(t, "venue", _VENUES.__getitem__), "ts_event": runs(t, "ts_event"),
-        "ts_recv": runs(t, "ts_recv"), **columns,
-    }
-
-
-def _market_event(t: pa.Table, **columns: list[Any]) -> dict[str, list[Any]]:
-    """The columns every market-data event has, plus ``columns``.
-
-    Market and token ids are interned, as are those of :func:`table_to_markets`: the engine
-    keys its dicts by them, and a lookup with the very key object skips comparing the text.
-    """
-    return _event(
-        t, market=coded(t, "market", sys.intern), token=coded(t, "token", sys.intern), **columns
-    )
-
-
-def _book_deltas(t: pa.Table) -> list[Event]:
-    return _construct(BookDelta, _market_event(
-        t, side=coded(t, "side", _SIDES.__getitem__), price=coded(t, "price"), size=ints(t, "size"),
-        venue_best_bid=coded(t, "venue_best_bid"), venue_best_ask=coded(t, "venue_best_ask"),
-        checkpoint=plain(t, "checkpoint"), hash=plain(t, "hash"),
-    ))
-
-
-def _book_snapshots(t: pa.Table) -> list[Event]:
-    return _construct(BookSnapshot, _market_event(
-        t, bids=level_lists(t, "bids"), asks=level_lists(t, "asks"),
-        tick_size=coded(t, "tick_size"), min_order_size=coded(t, "min_order_size"),
-        last_trade_price=coded(t, "last_trade_price"), neg_risk=plain(t, "neg_risk"),
-        hash=plain(t, "hash"),
-    ))
-
-
-def _trades(t: pa.Table) -> list[Event]:
-    return _construct(Trade, _market_event(
-        t, price=coded(t, "price"), size=ints(t, "size"),
-        aggressor=coded(t, "aggressor", _SIDES.__getitem__), trade_id=plain(t, "trade_id"),
-        fee_rate_bps=ints(t, "fee_rate_bps"), transaction_hash=plain(t, "transaction_hash"),
-    ))
-
-
-def _top_of_book(t: pa.Table) -> list[Event]:
-    return _construct(TopOfBook, _market_event(
-        t, best_bid=coded(t, "best_bid"), best_ask=coded(t, "best_ask"),
-    ))
-
-
-def _tick_sizes(t: pa.Table) -> list[Event]:
-    return _construct(TickSizeChanged, _market_event(
-        t, old_tick_size=coded(t, "old_tick_size"), new_tick_size=coded(t, "new_tick_size"),
-    ))
-
-
-def _reference_prices(t: pa.Table) -> list[Event]:
-    return _construct(ReferencePrice, _event(
-        t, symbol=coded(t, "symbol"), price=plain(t, "price"), size=plain(t, "size"),
-        aggressor=coded(t, "aggressor", _SIDES.__getitem__), trade_id=plain(t, "trade_id"),
-    ))
-
-
-def _lifecycle(t: pa.Table) -> list[Event]:
-    base = _event(t)
-    columns = zip(
-        base["venue"], base["ts_event"], base["ts_recv"], plain(t, "kind"), plain(t, "market"),
-        plain(t, "market_id"), plain(t, "question"),
-        plain(t, "slug"), tuples(t, "tokens"), tuples(t, "outcomes"),
-        coded(t, "tick_size"), tuples(t, "tags"), plain(t, "event_slug"),
-        plain(t, "description"), plain(t, "winning_token"),
-        plain(t, "winning_outcome"), strict=False,
-    )
-    out: list[Event] = []
-    for v, te, tr, kind, m, mid, q, slug, tokens, outs, tick, tags, es, desc, wt, wo in columns:
-        if kind == "listed":
-            out.append(MarketListed(
-                venue=v, ts_event=te, ts_recv=tr, market=m, market_id=mid,
-                question=q, slug=slug, tokens=tokens, outcomes=outs, tick_size=tick,
-                tags=tags, event_slug=es, description=desc,
-            ))
-        else:
-            out.append(MarketResolved(
-                venue=v, ts_event=te, ts_recv=tr, market=m, market_id=mid,
-                tokens=tokens, winning_token=wt, winning_outcome=wo,
-            ))
-    return out
-
-
-_READERS: Final[dict[str, Callable[[pa.Table], list[Event]]]] = {
-    BOOK_SNAPSHOTS: _book_snapshots,
-    BOOK_DELTAS: _book_deltas,
-    TRADES: _trades,
-    TOP_OF_BOOK: _top_of_book,
-    TICK_SIZES: _tick_sizes,
-    REFERENCE_PRICES: _reference_prices,
-    LIFECYCLE: _lifecycle,
-}
-
 
 def table_to_events(table_name: str, table: pa.Table) -> list[Event]:
     """Turn the rows of an event table back into events, in row order.
 
     ``table`` may hold any subset of rows of ``table_name`` (extra columns, such as hive
-    partition columns, are ignored). Use :func:`table_to_markets` for ``markets``.
+    partition columns, are ignored). Use :func:`table_to_markets` for ``markets``; a replay
+    reads block by block with :class:`~.reader.TableReader`.
     """
-    reader = _READERS.get(table_name)
-    if reader is None:
-        raise ValueError(f"{table_name!r} is not an event table; one of {sorted(_READERS)}")
     with collector_paused():
-        return reader(table)
+        return list(TableReader(table_name, table).events())
 
 
 _market_decoder = msgspec.json.Decoder(Market)
