@@ -73,6 +73,33 @@ def test_book_matches_naive_reference(
         assert book.bid_depth(limit) == sum(s for p, s in naive.bids.items() if p >= limit)
 
 
+@settings(max_examples=200)
+@given(ops, ops, ops, ops)
+def test_a_snapshot_replaces_every_level_whatever_the_book_held(
+    first: list[tuple[bool, int, int]], updates: list[tuple[bool, int, int]],
+    second: list[tuple[bool, int, int]], after: list[tuple[bool, int, int]],
+) -> None:
+    book = OrderBook(TICK)
+    for ops_ in (first, updates):
+        for is_bid, price, size in ops_:
+            book.set_level(is_bid, price, size)
+    book.apply_snapshot([(7 * TICK, 1)], [], TICK)  # a one-level snapshot on the same grid
+    assert book.bids() == [(7 * TICK, 1)] and book.asks() == []
+    fresh = NaiveBook()
+    for is_bid, price, size in second:
+        fresh.set(is_bid, price, size)
+    book.apply_snapshot(fresh.bids.items(), fresh.asks.items(), TICK)
+    for is_bid, price, size in after:
+        fresh.set(is_bid, price, size)
+        book.set_level(is_bid, price, size)
+    for i in range(1, ONE // TICK):  # no level of an earlier book survives, hidden or not
+        assert book.bid_size(i * TICK) == fresh.bids.get(i * TICK, 0)
+        assert book.ask_size(i * TICK) == fresh.asks.get(i * TICK, 0)
+    assert (book.best_bid, book.best_ask) == (fresh.best_bid(), fresh.best_ask())
+    assert book.bids() == sorted(fresh.bids.items(), reverse=True)
+    assert book.asks() == sorted(fresh.asks.items())
+
+
 def _book() -> OrderBook:
     book = OrderBook(TICK)
     book.apply_snapshot(

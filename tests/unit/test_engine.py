@@ -20,6 +20,7 @@ from prediction_engine.core.events import (
 from prediction_engine.core.ids import TokenId, Venue
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import OrderEvent, OrderEventKind, OrderIntent, TimeInForce
+from prediction_engine.core.portfolio import Fill
 from prediction_engine.engine.clock import ManualClock
 from prediction_engine.engine.loop import Engine, EngineConfig
 from prediction_engine.engine.messages import (
@@ -197,6 +198,25 @@ def test_every_venue_and_token_of_a_batch_is_seen_when_events_share_one_time_obj
     engine.handle([delta(B, 1, Side.BUY, 0.30, 5, ts)])  # a new batch stores again
     assert state.feed_seen_ns[Venue.POLYMARKET] == 7 and state.book_seen_ns[B.tokens[1]] == 7
     assert state.now_ns == 9
+
+
+def test_equity_is_the_portfolio_marked_at_mid_and_at_cost_without_a_book() -> None:
+    engine, _ = build([Recorder()])
+    state = engine.state
+    engine.handle(books(A))  # A's books: YES mid (0.38 + 0.40) / 2, NO mid (0.60 + 0.62) / 2
+    fills = ((A.tokens[0], Side.BUY, 40, 7), (A.tokens[1], Side.SELL, 60, 3),
+             (B.tokens[0], Side.BUY, 33, 5), (B.tokens[1], Side.BUY, 50, 2),
+             (B.tokens[1], Side.SELL, 55, 2))  # the last two leave a flat position
+    for token, side, price, size in fills:
+        market_id = A.condition_id if token in A.tokens else B.condition_id
+        state.portfolio.apply_fill(Fill(market=market_id, token=token, side=side,
+                                        price=price * CENT, size=size * ONE, fee=1234))
+    valuation = state.portfolio.mark(state.marks())
+    assert valuation.unmarked == (B.tokens[0],)  # no book: at cost
+    assert state.equity() == valuation.equity
+    # 7 x 0.39 - 3 x 0.61 + the cost of B's 5 at 0.33, on cash after fees and proceeds.
+    expected = state.portfolio.cash + (7 * 39 - 3 * 61) * CENT + 5 * 33 * CENT
+    assert state.equity() == expected
 
 
 def test_kill_switch_cancels_everything_and_refuses_new_orders() -> None:

@@ -256,15 +256,14 @@ def test_post_only_buy_reserves_no_fee() -> None:
 
 
 def test_halt_reason_and_kill_switch() -> None:
-    assert halt_reason(STATE, LIMITS) is None
+    assert halt_reason(STATE.kill_switch, STATE.daily_pnl, LIMITS) is None
     switch = KillSwitch().engage("feed stale", 5)
     assert (switch.engaged, switch.reason, switch.since_ns) == (True, "feed stale", 5)
     assert switch.engage("second", 9) is switch
-    assert halt_reason(replace(STATE, kill_switch=switch), LIMITS) is R.KILL_SWITCH
+    assert halt_reason(switch, STATE.daily_pnl, LIMITS) is R.KILL_SWITCH
     assert switch.release() == KillSwitch()
-    losing = replace(STATE, daily_pnl=-60 * ONE)
-    assert halt_reason(losing, LIMITS) is R.DAILY_LOSS_LIMIT
-    assert halt_reason(losing, RiskLimits(halt_on_daily_loss=False)) is None
+    assert halt_reason(STATE.kill_switch, -60 * ONE, LIMITS) is R.DAILY_LOSS_LIMIT
+    assert halt_reason(STATE.kill_switch, -60 * ONE, RiskLimits(halt_on_daily_loss=False)) is None
 
 
 def test_buy_room() -> None:

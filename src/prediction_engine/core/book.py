@@ -75,9 +75,11 @@ class OrderBook:
     """
 
     __slots__ = (
+        "_ask_high",
         "_asks",
         "_best_ask",
         "_best_bid",
+        "_bid_low",
         "_bids",
         "_n",
         "epoch",
@@ -89,17 +91,34 @@ class OrderBook:
     def __init__(self, tick_size: int = 10_000) -> None:
         self.epoch = 0
         self.valid = False
+        self.tick_size = self._n = 0
+        self._bids: list[int] = []
+        self._asks: list[int] = []
+        self._best_bid = self._best_ask = self._bid_low = self._ask_high = self.ts_ns = 0
         self._reset(tick_size)
 
     def _reset(self, tick_size: int) -> None:
-        if tick_size <= 0 or ONE % tick_size:
-            raise OffGridPriceError(f"tick size {tick_size} does not divide 1")
-        self.tick_size = tick_size
-        self._n = ONE // tick_size
-        self._bids = [0] * self._n
-        self._asks = [0] * self._n
+        if tick_size == self.tick_size:
+            # Same grid (every snapshot): zero the levels in place instead of new lists. Every
+            # nonzero bid lies in [_bid_low, _best_bid] and every nonzero ask in
+            # [_best_ask, _ask_high]: the lowest bid and highest ask ever set since the reset.
+            if self._best_bid:
+                self._bids[self._bid_low:self._best_bid + 1] = [0] * (
+                    self._best_bid + 1 - self._bid_low)
+            if self._best_ask < self._n:
+                self._asks[self._best_ask:self._ask_high + 1] = [0] * (
+                    self._ask_high + 1 - self._best_ask)
+        else:
+            if tick_size <= 0 or ONE % tick_size:
+                raise OffGridPriceError(f"tick size {tick_size} does not divide 1")
+            self.tick_size = tick_size
+            self._n = ONE // tick_size
+            self._bids = [0] * self._n
+            self._asks = [0] * self._n
         self._best_bid = 0
         self._best_ask = self._n
+        self._bid_low = self._n
+        self._ask_high = 0
         self.ts_ns = 0
 
     def _index(self, price: int) -> int:
@@ -137,6 +156,7 @@ class OrderBook:
         self._bids[i] = size
         if size:
             self._best_bid = max(self._best_bid, i)
+            self._bid_low = min(self._bid_low, i)
         elif i == self._best_bid:
             bids = self._bids
             while i > 0 and not bids[i]:
@@ -149,6 +169,7 @@ class OrderBook:
         self._asks[i] = size
         if size:
             self._best_ask = min(self._best_ask, i)
+            self._ask_high = max(self._ask_high, i)
         elif i == self._best_ask:
             asks, n = self._asks, self._n
             while i < n and not asks[i]:

@@ -383,7 +383,7 @@ class Engine:
         if self.config.cancel_on_stale:
             self.cancel_where(lambda o: state.book_stale(o.token), "stale book")
         self._update_daily_pnl()
-        reason = halt_reason(state.risk_state(), self.config.limits)
+        reason = halt_reason(state.kill_switch, state.daily_pnl, self.config.limits)
         if reason is not None and not state.kill_switch.engaged:
             self.kill(f"{reason.value}: daily PnL {state.daily_pnl / ONE:.2f} USD")
         journal = self.journal

@@ -425,15 +425,18 @@ def check(intent: OrderIntent, state: RiskState, limits: RiskLimits, now_ns: int
     return next(_rejections(c, _FIRST[broken]), Approved(intent=intent))
 
 
-def halt_reason(state: RiskState, limits: RiskLimits) -> RejectReason | None:
+def halt_reason(
+    kill_switch: KillSwitch, daily_pnl: int, limits: RiskLimits
+) -> RejectReason | None:
     """Return why the engine must cancel everything and halt now, or ``None``.
 
     ``KILL_SWITCH`` when it is engaged; ``DAILY_LOSS_LIMIT`` when the loss limit is breached
     and ``limits.halt_on_daily_loss`` (the engine then engages the switch with that reason).
+    Only the switch and the day's PnL matter: the engine's timer asks every tick.
     """
-    if state.kill_switch.engaged:
+    if kill_switch.engaged:
         return RejectReason.KILL_SWITCH
-    if limits.halt_on_daily_loss and state.daily_pnl <= -limits.max_daily_loss:
+    if limits.halt_on_daily_loss and daily_pnl <= -limits.max_daily_loss:
         return RejectReason.DAILY_LOSS_LIMIT
     return None
 
