@@ -1,7 +1,7 @@
 """Build hook: compile the hot paths with mypyc for speed (same source, pure-Python fallback).
 
 The order book and its sync, micro-unit numbers, the Polymarket parser, the engine clocks, loop and
-state, and the backtest's frame cutting and replay loop.
+state, and the backtest's replay loop; plus one C extension, the replay's frame assembler.
 Set ``PENGINE_PURE_PYTHON=1`` to skip compilation (e.g. to debug them in Python).
 """
 
@@ -12,6 +12,7 @@ from setuptools import setup
 ext_modules = []
 if os.environ.get("PENGINE_PURE_PYTHON") != "1":
     from mypyc.build import mypycify
+    from setuptools import Extension
 
     ext_modules = mypycify(
         [
@@ -22,10 +23,13 @@ if os.environ.get("PENGINE_PURE_PYTHON") != "1":
             "src/prediction_engine/engine/clock.py",
             "src/prediction_engine/engine/loop.py",
             "src/prediction_engine/engine/state.py",
-            "src/prediction_engine/backtest/framing.py",
             "src/prediction_engine/backtest/runner.py",
         ],
         opt_level="3",
-    )
+    ) + [
+        # The replay's frames straight from the store's columns (store/assemble.py is its twin).
+        Extension("prediction_engine.store._assemble",
+                  ["src/prediction_engine/store/_assemble.c"], extra_compile_args=["-O3"]),
+    ]
 
 setup(ext_modules=ext_modules)

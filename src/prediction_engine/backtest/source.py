@@ -20,21 +20,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import numpy as np
 import pyarrow as pa
 
-from prediction_engine.backtest.framing import interleave
 from prediction_engine.backtest.runner import Frame
 from prediction_engine.core.events import MarketResolved
 from prediction_engine.core.ids import ConditionId
 from prediction_engine.core.markets import Market
 from prediction_engine.engine.messages import AddMarkets
+from prediction_engine.store.assemble import Assembler, Table
 from prediction_engine.store.manifest import FileEntry, Manifest, load_manifest
 from prediction_engine.store.query import read_part, resolve_root, select_files
-from prediction_engine.store.reader import REPLAY_OMITS, Shared, TableReader, numbers
+from prediction_engine.store.reader import OBJECTS, REPLAY_OMITS, TableReader, numbers
 from prediction_engine.store.schema import (
     LIFECYCLE,
     MARKETS,
@@ -75,11 +74,6 @@ def _tape_order(seq: np.ndarray, sub: np.ndarray) -> np.ndarray:
     return np.argsort((seq - low) * width + sub, kind="stable")
 
 
-_BLOCK_ROWS = 8192
-"""Rows turned into events at a time: small enough for a block's objects to stay in the CPU's
-caches until the engine consumes them, large enough that the per-column calls cost nothing per
-row."""
-
 _CHUNK = 64
 """Frames assembled at a time. Small: the frames of a chunk are allocated before the engine
 frees them, and more than the cyclic GC's 700 net allocations would start collections."""
@@ -87,52 +81,47 @@ frees them, and more than the cyclic GC's 700 net allocations would start collec
 
 class _Window:
     """One window of the store in tape order: which table each row comes from, the frames
-    (rows sharing a ``seq``) and a reader per table, turned into frames block by block."""
+    (rows sharing a ``seq``), and each table's columns, assembled into frames chunk by chunk.
+    """
 
     def __init__(self, tables: list[tuple[str, pa.Table]]) -> None:
         sizes = [table.num_rows for _, table in tables]
         offsets = np.cumsum([0, *sizes])
         seq = np.concatenate([numbers(t.column("seq")) for _, t in tables])
         order = _tape_order(seq, np.concatenate([numbers(t.column("sub")) for _, t in tables]))
-        self.kinds = np.repeat(np.arange(len(tables)), sizes)[order]
+        kinds = np.repeat(np.arange(len(tables), dtype=np.int8), sizes)[order]
         seq = seq[order]
         new_frame = np.empty(len(seq), dtype=bool)
         new_frame[0] = True
         np.not_equal(seq[1:], seq[:-1], out=new_frame[1:])
         starts = np.flatnonzero(new_frame)
-        self.bounds = np.append(starts, len(seq))
-        frame_of = np.cumsum(new_frame) - 1
+        self.bounds = np.append(starts, len(seq)).astype(np.int64)
         ts = np.concatenate([numbers(t.column("ts_recv")) for _, t in tables])[order]
-        self.frame_ts = _objects(ts[starts].tolist())  # one int per frame, shared by its events
-        low = np.minimum.reduceat(self.kinds, starts)
-        self.single = np.where(low == np.maximum.reduceat(self.kinds, starts), low, -1)
-        self.positions: list[np.ndarray] = []  # of each table's rows, in tape order
-        self.readers: list[TableReader | None] = []
+        self.frame_ts = ts[starts].astype(np.int64)
+        frame_of = np.cumsum(new_frame) - 1
         self.markets: list[Market] = []
-        self.market_kind = -1
+        self.market_frames: list[int] = []
         self.resolutions: list[MarketResolved] = []
+        specs: list[Table] = []
         for kind, (name, table) in enumerate(tables):
-            positions = np.flatnonzero(self.kinds == kind)
-            rows = order[positions] - offsets[kind]
-            self.positions.append(positions)
-            if name == MARKETS:
-                markets = table_to_markets(table)
-                self.markets = [hide_outcome(markets[row]) for row in rows.tolist()]
-                self.market_kind = kind
-                self.readers.append(None)
+            positions = np.flatnonzero(kinds == kind)
+            rows = (order[positions] - offsets[kind]).astype(np.int64)
+            if name == MARKETS:  # joined in Python (chunks), never assembled
+                markets = [hide_outcome(m) for m in table_to_markets(table)]
+                specs.append((None, rows, ((OBJECTS, markets),)))
+                self.markets = [markets[row] for row in rows.tolist()]
+                records = np.add.reduceat(kinds == kind, starts)
+                self.market_frames = np.flatnonzero(records).tolist()
+                if (records[self.market_frames] != np.diff(self.bounds)[self.market_frames]).any():
+                    raise SourceError("a frame of the store mixes market records and events")
                 continue
-            own = frame_of[positions]
             # Every event of a frame takes the frame's receive-time object (when they agree).
-            shared = {"ts_recv": Shared(self.frame_ts, own)} if np.array_equal(
-                ts[positions], ts[starts][own]) else None
-            reader = TableReader(name, table, rows, omit=REPLAY_OMITS, shared=shared)
-            self.readers.append(reader)
+            own = np.array_equal(ts[positions], self.frame_ts[frame_of[positions]])
+            reader = TableReader(name, table, omit=REPLAY_OMITS, frame_recv=own)
+            specs.append((reader.kind, rows, tuple(reader.columns)))
             if name == LIFECYCLE:
                 self.resolutions = [e for e in reader.events() if isinstance(e, MarketResolved)]
-        if self.market_kind >= 0:
-            records = np.add.reduceat(self.kinds == self.market_kind, starts)
-            if ((records > 0) & (records < np.diff(self.bounds))).any():
-                raise SourceError("a frame of the store mixes market records and events")
+        self._assembler = Assembler(kinds, self.bounds, self.frame_ts, specs)
 
     def chunks(self) -> Iterator[Sequence[Frame]]:
         """The window's frames, a chunk at a time, with consecutive market frames joined into
@@ -140,54 +129,23 @@ class _Window:
         frames = len(self.frame_ts)
         pending: list[Market] = []
         pending_ts = 0
-        done = 0
-        market_frames = np.flatnonzero(self.single == self.market_kind).tolist() if (
-            self.market_kind >= 0) else []
+        done = taken = 0
         bounds = self.bounds.tolist()
-        taken = 0
-        for index in [*market_frames, frames]:
+        for index in [*self.market_frames, frames]:
             if index > done and pending:
                 yield [(pending_ts, (AddMarkets(tuple(pending)),))]
                 pending = []
-            yield from self._blocks(done, index)
+            for chunk in range(done, index, _CHUNK):
+                yield self._assembler.frames(chunk, min(chunk + _CHUNK, index))
             if index < frames:
                 if not pending:
-                    pending_ts = self.frame_ts[index]
+                    pending_ts = int(self.frame_ts[index])
                 count = bounds[index + 1] - bounds[index]
                 pending.extend(self.markets[taken:taken + count])
                 taken += count
             done = index + 1
         if pending:
             yield [(pending_ts, (AddMarkets(tuple(pending)),))]
-
-    def _blocks(self, first: int, stop: int) -> Iterator[Sequence[Frame]]:
-        """Frames ``first`` to ``stop`` (none of them market frames), block by block."""
-        bounds = self.bounds
-        while first < stop:
-            last = int(np.searchsorted(bounds, bounds[first] + _BLOCK_ROWS, side="right")) - 1
-            last = min(stop, max(first + 1, last))
-            start, end = int(bounds[first]), int(bounds[last])
-            tables: list[tuple[Any, ...]] = []
-            for positions, reader in zip(self.positions, self.readers, strict=True):
-                low, high = np.searchsorted(positions, (start, end)).tolist()
-                tables.append(reader.events(low, high) if reader is not None and high > low
-                              else ())
-            kinds = self.kinds[start:end].tolist()
-            single = self.single[first:last].tolist()
-            frame_bounds = (bounds[first:last + 1] - start).tolist()
-            ts = self.frame_ts[first:last].tolist()
-            cursors = [0] * len(tables)
-            for chunk in range(0, last - first, _CHUNK):
-                yield interleave(kinds, single, frame_bounds, ts, tables=tables,
-                                 cursors=cursors, first=chunk,
-                                 stop=min(chunk + _CHUNK, last - first))
-            first = last
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
 
 
 class ReplaySource:

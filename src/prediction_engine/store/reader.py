@@ -1,12 +1,12 @@
-"""Event tables read back into events: a table's rows in any order, a block of rows at a time.
+"""Event tables read back into events: each column described once, any rows turned into events.
 
-The backtester's hot path. A :class:`TableReader` converts each column of a table once into a
-numpy array in the requested row order (low-cardinality columns as dictionary codes plus one
-Python object per distinct value), then turns any block of rows into events: each column
-becomes one Python list for the block, sharing one object per distinct value (timestamps one
-per run of equal values), and ``map`` constructs the structs positionally, in C. A replay
-reads a window block by block, so the objects of a block are built just before the engine
-consumes them, while they are still in the CPU's caches.
+A :class:`TableReader` describes each field of a table's struct as a *column* built once from
+its Arrow array: dictionary codes with one Python object per distinct value (ids, enums, prices
+on a tick grid; ids interned, since the engine keys its dicts by them), 64-bit integers whose
+equal neighbours share one ``int`` (timestamps: one object per frame), booleans, book sides,
+or one object per row. :meth:`TableReader.events` turns any rows into events in Python; the
+replay hands the same descriptions to the C assembler (:mod:`.assemble`), which builds the
+events straight into frames.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
-from itertools import pairwise
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -44,192 +43,162 @@ from prediction_engine.store.tables import (
     TRADES,
 )
 
-__all__ = ["EVENT_READERS", "REPLAY_OMITS", "Shared", "TableReader", "numbers"]
+__all__ = [
+    "BOOLS",
+    "CODES",
+    "CONST",
+    "EVENT_READERS",
+    "INTS",
+    "LEVELS",
+    "OBJECTS",
+    "RECV",
+    "REPLAY_OMITS",
+    "Column",
+    "TableReader",
+    "column_values",
+    "numbers",
+]
+
+CODES, INTS, BOOLS, OBJECTS, LEVELS, CONST, RECV = range(1, 8)
+"""Column kinds (see ``_assemble.c``): ``(CODES, int32 codes, objects)``, ``(INTS, int64)``
+(equal neighbours share one object), ``(BOOLS, uint8)``, ``(OBJECTS, sequence)``,
+``(LEVELS, int32 offsets, int64 prices, int64 sizes)``, ``(CONST, object)`` and ``(RECV,)``
+(the receive time of the row's frame)."""
+
+Column = tuple[Any, ...]
+"""``(kind, *payload)``, indexed by table row."""
 
 
-def numbers(array: pa.Array) -> np.ndarray:
+def numbers(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """An integer or boolean array without nulls as numpy, straight from its Arrow buffers
     (integers zero-copy; ``to_numpy`` goes through pyarrow's pandas conversion layer)."""
-    if array.null_count:
-        raise ValueError(f"a {array.type} column with nulls has no numpy form here")
     if isinstance(array, pa.ChunkedArray):
         array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    if array.null_count:
+        raise ValueError(f"a {array.type} column with nulls has no numpy form here")
     if pa.types.is_boolean(array.type):
         bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
-        return np.unpackbits(bits, bitorder="little")[array.offset: array.offset + len(array)] \
-            .astype(bool)
+        return np.unpackbits(bits, bitorder="little")[array.offset: array.offset + len(array)]
     kind = "int" if pa.types.is_signed_integer(array.type) else "uint"
     values = np.frombuffer(array.buffers()[1], dtype=f"{kind}{array.type.bit_width}")
     return values[array.offset: array.offset + len(array)]
 
 
-def _array(table: pa.Table, name: str) -> pa.Array:
-    column = table.column(name)
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+# -- columns -----------------------------------------------------------------------------------
 
 
-def _ordered(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-    return values if order is None else values[order]
+def _codes(array: pa.Array, convert: Callable[[Any], Any] | None = None) -> Column:
+    """One object per distinct value, optionally through ``convert`` (an enum lookup, or
+    ``sys.intern``: a dict lookup with the very key object skips comparing the text); nulls
+    point to an extra ``None``."""
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    distinct = array.dictionary.to_pylist()
+    if convert is not None:
+        distinct = [convert(value) for value in distinct]
+    indices = array.indices
+    if array.null_count:
+        indices = indices.fill_null(len(distinct))
+    return (CODES, numbers(indices).astype(np.int32, copy=False), (*distinct, None))
 
 
-class _Column(Protocol):
-    def block(self, start: int, stop: int) -> list[Any]:
-        """The column's values of rows ``start`` to ``stop`` (in the reader's order)."""
-        ...
+def _values(array: pa.Array) -> Column:
+    """Integers and booleans without nulls stay numpy; anything else is one object per row."""
+    if not array.null_count and pa.types.is_integer(array.type):
+        return (INTS, numbers(array).astype(np.int64, copy=False))
+    if not array.null_count and pa.types.is_boolean(array.type):
+        return (BOOLS, numbers(array))
+    return (OBJECTS, array.to_pylist())
 
 
-class _Codes:
-    """A low-cardinality column (ids, enums, prices on a tick grid): one object per distinct
-    value, optionally passed through ``convert`` (an enum lookup, or ``sys.intern`` for the
-    ids the engine keys its dicts by: a lookup with the very key object skips comparing text),
-    gathered by dictionary code. Nulls point to an extra ``None`` slot."""
-
-    __slots__ = ("_codes", "_single", "_values")
-
-    def __init__(
-        self, array: pa.Array, order: np.ndarray | None,
-        convert: Callable[[Any], Any] | None = None,
-    ) -> None:
-        if not pa.types.is_dictionary(array.type):
-            array = pc.dictionary_encode(array)
-        distinct = array.dictionary.to_pylist()
-        if convert is not None:
-            distinct = [convert(value) for value in distinct]
-        self._single: tuple[Any, ...] = ()
-        if len(distinct) == 1 and not array.null_count:  # a part's market, the venue
-            self._single = (distinct[0],)
-        self._values = np.empty(len(distinct) + 1, dtype=object)
-        self._values[:-1] = distinct
-        indices = array.indices
-        if array.null_count:
-            indices = indices.fill_null(len(distinct))
-        self._codes = _ordered(numbers(indices), order)
-
-    def block(self, start: int, stop: int) -> list[Any]:
-        if self._single:
-            return [self._single[0]] * (stop - start)
-        return self._values[self._codes[start:stop]].tolist()  # type: ignore[no-any-return]
+def _levels(array: pa.Array) -> Column:
+    """A book side (list<struct<price, size>>): best level first."""
+    flat = array.values
+    return (LEVELS, numbers(array.offsets).astype(np.int32, copy=False),
+            numbers(flat.field("price")), numbers(flat.field("size")))
 
 
-class _Values:
-    """A column with one object per row, as a numpy array in the reader's order."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: np.ndarray) -> None:
-        self._values = values
-
-    def block(self, start: int, stop: int) -> list[Any]:
-        return self._values[start:stop].tolist()  # type: ignore[no-any-return]
-
-
-def _values(array: pa.Array, order: np.ndarray | None) -> _Values:
-    """Integers and booleans without nulls stay numpy until a block asks for them."""
-    if not array.null_count and (
-        pa.types.is_integer(array.type) or pa.types.is_boolean(array.type)
-    ):
-        return _Values(_ordered(numbers(array), order))
-    return _Values(_ordered(_objects(array.to_pylist()), order))
-
-
-def _objects(values: list[Any]) -> np.ndarray:
+def _objects(values: Sequence[Any]) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
 
 
-def _levels(array: pa.Array, order: np.ndarray | None) -> _Values:
-    """A book side (list<struct<price, size>>) as tuples of ``(price, size)``, best first."""
-    offsets = numbers(array.offsets).tolist()
-    flat = array.values
-    pairs = list(zip(numbers(flat.field("price")).tolist(), numbers(flat.field("size")).tolist(),
-                     strict=True))
-    return _Values(_ordered(_objects([tuple(pairs[a:b]) for a, b in pairwise(offsets)]), order))
+def _shared_runs(values: np.ndarray) -> list[Any]:
+    """``values`` as ints, equal neighbours sharing one object."""
+    if len(values) < 2:
+        return values.tolist()  # type: ignore[no-any-return]
+    new_run = np.empty(len(values), dtype=bool)
+    new_run[0] = True
+    np.not_equal(values[1:], values[:-1], out=new_run[1:])
+    distinct = _objects(values[new_run].tolist())
+    return distinct[np.cumsum(new_run) - 1].tolist()  # type: ignore[no-any-return]
 
 
-class _Runs:
-    """A non-null integer column whose equal neighbours share one ``int`` object: the
-    events of one frame have the same timestamps, so one object per frame, not per row."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, array: pa.Array, order: np.ndarray | None) -> None:
-        self._values = _ordered(numbers(array), order)
-
-    def block(self, start: int, stop: int) -> list[Any]:
-        values = self._values[start:stop]
-        if len(values) < 2:
-            return values.tolist()  # type: ignore[no-any-return]
-        new_run = np.empty(len(values), dtype=bool)
-        new_run[0] = True
-        np.not_equal(values[1:], values[:-1], out=new_run[1:])
-        distinct = _objects(values[new_run].tolist())
-        return distinct[np.cumsum(new_run) - 1].tolist()  # type: ignore[no-any-return]
-
-
-class Shared:
-    """Objects shared by several tables' rows: ``objects[index[row]]`` (a replay gives every
-    event of a frame the frame's own receive-time object)."""
-
-    __slots__ = ("_index", "_objects")
-
-    def __init__(self, objects: np.ndarray, index: np.ndarray) -> None:
-        self._objects, self._index = objects, index
-
-    def block(self, start: int, stop: int) -> list[Any]:
-        return self._objects[self._index[start:stop]].tolist()  # type: ignore[no-any-return]
-
-
-class _Constant:
-    __slots__ = ("_value",)
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def block(self, start: int, stop: int) -> list[Any]:
-        return [self._value] * (stop - start)
+def column_values(column: Column, rows: np.ndarray, recv: Sequence[Any] = ()) -> list[Any]:
+    """The objects of ``column`` for table rows ``rows``, as the C assembler makes them
+    (``recv``: the receive-time objects of the rows' frames, for a ``RECV`` column)."""
+    kind = column[0]
+    if kind == CODES:
+        return _objects(column[2])[column[1][rows]].tolist()  # type: ignore[no-any-return]
+    if kind == INTS:
+        return _shared_runs(column[1][rows])
+    if kind == BOOLS:
+        return column[1][rows].astype(bool).tolist()  # type: ignore[no-any-return]
+    if kind == OBJECTS:
+        objects = column[1]
+        return [objects[row] for row in rows.tolist()]
+    if kind == LEVELS:
+        offsets, prices, sizes = column[1], column[2].tolist(), column[3].tolist()
+        pairs = list(zip(prices, sizes, strict=True))
+        return [tuple(pairs[offsets[row]:offsets[row + 1]]) for row in rows.tolist()]
+    if kind == CONST:
+        return [column[1]] * len(rows)
+    if kind == RECV:
+        return list(recv)
+    raise ValueError(f"unknown column kind {kind}")
 
 
 _SIDES: Final[dict[str | None, Side | None]] = {"BUY": Side.BUY, "SELL": Side.SELL, None: None}
 _VENUES: Final[dict[str, Venue]] = {venue.value: venue for venue in Venue}
 
-_venue = partial(_Codes, convert=_VENUES.__getitem__)
-_side = partial(_Codes, convert=_SIDES.__getitem__)
-_id = partial(_Codes, convert=sys.intern)
+_venue = partial(_codes, convert=_VENUES.__getitem__)
+_side = partial(_codes, convert=_SIDES.__getitem__)
+_id = partial(_codes, convert=sys.intern)
 
-Factory = Callable[[pa.Array, "np.ndarray | None"], _Column]
+_Factory = Callable[[pa.Array], Column]
 
-_EVENT: Final[dict[str, Factory]] = {"venue": _venue, "ts_event": _Runs, "ts_recv": _Runs}
-_MARKET_EVENT: Final[dict[str, Factory]] = {**_EVENT, "market": _id, "token": _id}
+_EVENT: Final[dict[str, _Factory]] = {"venue": _venue, "ts_event": _values, "ts_recv": _values}
+_MARKET_EVENT: Final[dict[str, _Factory]] = {**_EVENT, "market": _id, "token": _id}
 
-EVENT_READERS: Final[dict[str, tuple[type[Event], dict[str, Factory]]]] = {
+EVENT_READERS: Final[dict[str, tuple[type[Event], dict[str, _Factory]]]] = {
     BOOK_SNAPSHOTS: (BookSnapshot, {
-        **_MARKET_EVENT, "bids": _levels, "asks": _levels, "tick_size": _Codes,
-        "min_order_size": _Codes, "last_trade_price": _Codes, "neg_risk": _values,
+        **_MARKET_EVENT, "bids": _levels, "asks": _levels, "tick_size": _codes,
+        "min_order_size": _codes, "last_trade_price": _codes, "neg_risk": _values,
         "hash": _values,
     }),
     BOOK_DELTAS: (BookDelta, {
-        **_MARKET_EVENT, "side": _side, "price": _Codes, "size": _values,
-        "venue_best_bid": _Codes, "venue_best_ask": _Codes, "checkpoint": _values,
+        **_MARKET_EVENT, "side": _side, "price": _codes, "size": _values,
+        "venue_best_bid": _codes, "venue_best_ask": _codes, "checkpoint": _values,
         "hash": _values,
     }),
     TRADES: (Trade, {
-        **_MARKET_EVENT, "price": _Codes, "size": _values, "aggressor": _side,
+        **_MARKET_EVENT, "price": _codes, "size": _values, "aggressor": _side,
         "trade_id": _values, "fee_rate_bps": _values, "transaction_hash": _values,
     }),
-    TOP_OF_BOOK: (TopOfBook, {**_MARKET_EVENT, "best_bid": _Codes, "best_ask": _Codes}),
+    TOP_OF_BOOK: (TopOfBook, {**_MARKET_EVENT, "best_bid": _codes, "best_ask": _codes}),
     TICK_SIZES: (TickSizeChanged, {
-        **_MARKET_EVENT, "old_tick_size": _Codes, "new_tick_size": _Codes,
+        **_MARKET_EVENT, "old_tick_size": _codes, "new_tick_size": _codes,
     }),
     REFERENCE_PRICES: (ReferencePrice, {
-        **_EVENT, "symbol": _Codes, "price": _values, "size": _values, "aggressor": _side,
+        **_EVENT, "symbol": _codes, "price": _values, "size": _values, "aggressor": _side,
         "trade_id": _values,
     }),
 }
 """Each event table's struct and how each of its fields (in struct order) is read."""
 
-for _kind, _columns in EVENT_READERS.values():
-    if tuple(_columns) != _kind.__struct_fields__:  # map() constructs positionally
+for _kind, _fields in EVENT_READERS.values():
+    if tuple(_fields) != _kind.__struct_fields__:  # events are constructed positionally
         raise ImportError(f"{_kind.__name__}'s fields changed: {_kind.__struct_fields__}")
 
 REPLAY_OMITS: Final = frozenset({"hash", "transaction_hash"})
@@ -239,59 +208,53 @@ information, and are a third of a store's bytes. Trade ids stay."""
 
 
 class TableReader:
-    """The events of ``table`` (an event table named ``name``) in ``order`` (row indices;
-    the table's own order when ``None``), block by block.
+    """The columns of ``table`` (an event table named ``name``), indexed by table row.
 
-    ``omit``: fields left at their default (see :data:`REPLAY_OMITS`); ``shared``: fields
-    whose objects come from the caller (see :class:`Shared`), in ``order`` too.
+    ``omit``: fields left at their default (see :data:`REPLAY_OMITS`); ``frame_recv``: every
+    row's ``ts_recv`` is its frame's receive time, handed in by the caller (``RECV``).
     """
 
     def __init__(
-        self,
-        name: str,
-        table: pa.Table,
-        order: np.ndarray | None = None,
-        *,
-        omit: Collection[str] = (),
-        shared: dict[str, Shared] | None = None,
+        self, name: str, table: pa.Table, *, omit: Collection[str] = (),
+        frame_recv: bool = False,
     ) -> None:
-        self.rows = table.num_rows if order is None else len(order)
-        if name == LIFECYCLE:
-            self._prebuilt: Sequence[Event] | None = _lifecycle(table, order)
+        self.rows = table.num_rows
+        if name == LIFECYCLE:  # listings and resolutions: two structs, few rows
+            self.kind: type[Event] | None = None
+            self.columns: list[Column] = [(OBJECTS, _lifecycle(table))]
             return
         if name not in EVENT_READERS:
             raise ValueError(f"{name!r} is not an event table; one of {sorted(EVENT_READERS)}")
-        self._prebuilt = None
         self.kind, factories = EVENT_READERS[name]
-        defaults = dict(zip(
-            self.kind.__struct_fields__[-len(self.kind.__struct_defaults__):],
-            self.kind.__struct_defaults__, strict=True,
-        )) if self.kind.__struct_defaults__ else {}
-        shared = shared or {}
-        self._columns: list[_Column] = []
+        defaults = self.kind.__struct_defaults__
+        default_of = dict(zip(self.kind.__struct_fields__[len(factories) - len(defaults):],
+                              defaults, strict=True))
+        self.columns = []
         for field, factory in factories.items():
-            if field in shared:
-                self._columns.append(shared[field])
-            elif field in omit and field in defaults:
-                self._columns.append(_Constant(defaults[field]))
+            if field == "ts_recv" and frame_recv:
+                self.columns.append((RECV,))
+            elif field in omit and field in default_of:
+                self.columns.append((CONST, default_of[field]))
             else:
-                self._columns.append(factory(_array(table, field), order))
+                column = table.column(field)
+                self.columns.append(factory(
+                    column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()))
 
-    def events(self, start: int = 0, stop: int | None = None) -> tuple[Event, ...]:
-        """Events of rows ``start`` to ``stop`` (all when ``None``), in the reader's order."""
-        stop = self.rows if stop is None else stop
-        if self._prebuilt is not None:
-            return tuple(self._prebuilt[start:stop])
-        return tuple(map(self.kind, *(column.block(start, stop) for column in self._columns)))
+    def events(self, rows: np.ndarray | None = None, recv: Sequence[Any] = ()) -> list[Event]:
+        """The events of table rows ``rows`` (every row when ``None``), in that order;
+        ``recv``: each row's frame receive time, when the reader was built with
+        ``frame_recv``."""
+        rows = np.arange(self.rows) if rows is None else rows
+        if self.kind is None:
+            return column_values(self.columns[0], rows)
+        return list(map(self.kind, *(column_values(c, rows, recv) for c in self.columns)))
 
 
-def _lifecycle(table: pa.Table, order: np.ndarray | None) -> list[Event]:
-    """Listings and resolutions (two structs, few rows): built once, row by row."""
+def _lifecycle(table: pa.Table) -> list[Event]:
+    """Listings and resolutions, row by row."""
     def column(name: str, convert: Callable[[Any], Any] | None = None) -> list[Any]:
-        values = _array(table, name).to_pylist()
-        if convert is not None:
-            values = [None if v is None else convert(v) for v in values]
-        return values if order is None else [values[i] for i in order.tolist()]
+        values = table.column(name).to_pylist()
+        return values if convert is None else [None if v is None else convert(v) for v in values]
 
     rows = zip(
         column("venue", _VENUES.__getitem__), column("ts_event"), column("ts_recv"),
