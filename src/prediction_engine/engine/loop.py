@@ -24,7 +24,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -53,7 +53,7 @@ from prediction_engine.core.orders import (
     apply,
 )
 from prediction_engine.core.portfolio import Fill, Portfolio, Position
-from prediction_engine.engine.clock import Clock
+from prediction_engine.engine.clock import Clock, ManualClock
 from prediction_engine.engine.config import EngineConfig
 from prediction_engine.engine.decide import size_signal
 from prediction_engine.engine.journaling import CashMovement, JournalKind, JournalSink
@@ -69,7 +69,7 @@ from prediction_engine.engine.messages import (
 )
 from prediction_engine.engine.routing import Routes
 from prediction_engine.engine.snapshot import EngineSnapshot, PortfolioState
-from prediction_engine.engine.state import EngineState, EngineView, market_from_listing
+from prediction_engine.engine.state import EngineState, EngineView, TokenSlot, market_from_listing
 from prediction_engine.engine.telemetry import (
     FillRecord,
     LatencyRecord,
@@ -111,10 +111,16 @@ _TRADE: Final = Trade
 _K: Final = JournalKind
 _BUY: Final = Side.BUY
 _ASTUPLE: Final = _astuple  # compiled, a Final global is a C static, not a dict lookup per call
-_DELTA_FIELDS: Final = ("venue", "ts_event", "ts_recv", "market", "token", "side", "price", "size",
-                        "venue_best_bid", "venue_best_ask", "checkpoint", "hash")
-if BookDelta.__struct_fields__ != _DELTA_FIELDS:  # Engine._delta unpacks them in this order
-    raise ImportError(f"BookDelta's fields changed: {BookDelta.__struct_fields__}")
+# Engine._delta, _top and _trade unpack these structs' fields in this order.
+for _kind, _fields in (
+    (BookDelta, ("venue", "ts_event", "ts_recv", "market", "token", "side", "price", "size",
+                 "venue_best_bid", "venue_best_ask", "checkpoint", "hash")),
+    (TopOfBook, ("venue", "ts_event", "ts_recv", "market", "token", "best_bid", "best_ask")),
+    (Trade, ("venue", "ts_event", "ts_recv", "market", "token", "price", "size", "aggressor",
+             "trade_id", "fee_rate_bps", "transaction_hash")),
+):
+    if _kind.__struct_fields__ != _fields:
+        raise ImportError(f"{_kind.__name__}'s fields changed: {_kind.__struct_fields__}")
 
 SubscriptionListener = Callable[[Subscriptions, Subscriptions], None]
 """``listener(added, removed)``: the aggregate subscriptions changed (the runner (un)subscribes)."""
@@ -164,9 +170,13 @@ class Engine:
         self._watched: set[TokenId] = set()  # the execution client's watched tokens
         self._clock = clock
         self._now_ns: Callable[[], int] = clock.now_ns  # bound once: a Protocol call is generic
+        # A replay's clock is read natively, not through a bound method.
+        self._manual = clock if isinstance(clock, ManualClock) else None
         self._on_subscriptions = on_subscriptions
         self._reports: deque[ExecutionReport] = deque()
-        self._touched: dict[TokenId, Event] = {}
+        self._touched: list[TokenSlot] = []  # tokens with book events this batch, in order
+        self._batch = 0
+        self._routes_version = 0  # moves on whenever a token's strategies may have changed
         self._routed: list[tuple[Event, list[Strategy]]] = []
         self._next_id = 0
         self._day: int | None = None  # the UTC day the daily PnL counts from
@@ -198,6 +208,7 @@ class Engine:
         fresh = [m for m in markets if self.state.add_market(m)]
         if not fresh:
             return Subscriptions()
+        self._routes_version += 1
         added = Subscriptions()
         for strategy in self.strategies:
             wanted = strategy.subscriptions(fresh)
@@ -233,10 +244,11 @@ class Engine:
         counters = self.counters
         counters.batches += 1
         counters.messages += len(messages)
+        self._batch += 1
         self._first_recv = self._first_command_ns = 0
         self._first_order = None
         self._seen_venue = None
-        start_ns = self._now_ns()
+        start_ns = self._now()
         # A tuple (every frame the backtest cuts) is iterated natively, compiled.
         batch = messages if isinstance(messages, tuple) else tuple(messages)
         for message in batch:
@@ -244,10 +256,12 @@ class Engine:
             # backtest's hot path); everything else, subclasses included, through _reduce.
             if type(message) is _DELTA:
                 self._delta(message)
+            elif type(message) is _TOP:
+                self._top(message)
             elif type(message) is _SNAPSHOT:
                 self._book(message)
-            elif type(message) is _TOP or type(message) is _TRADE:
-                self._market(message)
+            elif type(message) is _TRADE:
+                self._trade(message)
             else:
                 self._reduce(message)
         if self._reports:
@@ -256,11 +270,15 @@ class Engine:
         if self._touched or self._routed:
             intents = self._evaluate()
             if intents:
-                evaluated_ns = self._now_ns()
+                evaluated_ns = self._now()
                 self._decide(intents)
                 self._latency(start_ns, evaluated_ns)
             if self._reports:
                 self._drain_reports()
+
+    def _now(self) -> int:
+        manual = self._manual
+        return manual.now_ns() if manual is not None else self._now_ns()
 
     # -- reduce ----------------------------------------------------------------------------
 
@@ -271,8 +289,10 @@ class Engine:
             self._reports.append(message)
         elif isinstance(message, ReferencePrice):
             self._reference(message)
-        elif isinstance(message, Trade | TopOfBook):
-            self._market(message)
+        elif isinstance(message, Trade):
+            self._trade(message)
+        elif isinstance(message, TopOfBook):
+            self._top(message)
         elif isinstance(message, MarketListed):
             self.add_markets([market_from_listing(message)])
             self._route(message, self.routes.by_market.get(message.market))
@@ -294,46 +314,69 @@ class Engine:
 
     def _book(self, event: BookDelta | BookSnapshot | TickSizeChanged) -> None:
         """A book event: the clock, the feed's liveness, the book, then the venue's view."""
-        token = event.token
-        self._seen(event.venue, token, event.ts_recv)
-        self.state.books.apply(event)
-        self._book_changed(token, event)
+        state = self.state
+        slot = state.slot(event.token)
+        self._seen(event.venue, slot, event.ts_recv)
+        state.books.apply(event)
+        if slot.book is None:  # a snapshot or tick change made it
+            slot.book = state.books.books.get(slot.token)
+        self._book_changed(slot, event)
 
     def _delta(self, delta: BookDelta) -> None:
         """:meth:`_book` for an exact :class:`BookDelta`, its fields read in one call."""
         fields = _ASTUPLE(delta)
         venue, ts_event, recv, _, token, side, price, size, bid, ask, checkpoint, _ = fields
-        self._seen(venue, token, recv)
-        self.state.books.delta(token, ts_event, side is _BUY, price, size, bid, ask, checkpoint)
-        self._book_changed(token, delta)
+        state = self.state
+        slot = state.slot(token)
+        self._seen(venue, slot, recv)
+        state.books.delta_on(
+            slot.book, token, ts_event, side is _BUY, price, size, bid, ask, checkpoint
+        )
+        self._book_changed(slot, delta)
 
     def _book_changed(
-        self, token: TokenId, event: BookDelta | BookSnapshot | TickSizeChanged
+        self, slot: TokenSlot, event: BookDelta | BookSnapshot | TickSizeChanged
     ) -> None:
         """The strategies will see the book; the execution client sees the event if it watches."""
-        self._touched[token] = event
-        if token in self._watched and self.execution is not None:
+        if slot.batch != self._batch:
+            slot.batch = self._batch
+            self._touched.append(slot)
+        slot.event = event
+        watched = self._watched
+        if watched and slot.token in watched and self.execution is not None:
             self.execution.on_market_event(event)
 
-    def _market(self, event: Trade | TopOfBook) -> None:
-        """A trade or top of book: the clock and the feed's liveness; a trade also goes to the
-        execution client (resting orders) and the strategies. The venue's top of book tells
-        neither anything the book does not."""
-        token = event.token
-        self._seen(event.venue, token, cast(Any, event).ts_recv)
-        if type(event) is not _TRADE and not isinstance(event, Trade):
-            return
-        if token in self._watched and self.execution is not None:
-            self.execution.on_market_event(event)
-        self._route(event, self.routes.by_token.get(token))
+    def _top(self, top: TopOfBook) -> None:
+        """The venue's top of book: the clock and the feed's liveness, nothing else (it tells
+        neither the book nor the strategies anything the book does not)."""
+        venue, _, recv, _, token, _, _ = _ASTUPLE(top)
+        self._seen(venue, self.state.slot(token), recv)
 
-    def _seen(self, venue: str, token: TokenId, recv: Any) -> None:
+    def _trade(self, trade: Trade) -> None:
+        """A trade: the clock and the feed's liveness, then the execution client (resting
+        orders) and the strategies."""
+        venue, _, recv, _, token, *_ = _ASTUPLE(trade)
+        slot = self.state.slot(token)
+        self._seen(venue, slot, recv)
+        watched = self._watched
+        if watched and token in watched and self.execution is not None:
+            self.execution.on_market_event(trade)
+        self._route(trade, self._strategies(slot))
+
+    def _strategies(self, slot: TokenSlot) -> list[Strategy] | None:
+        """The strategies routed the token's events (cached in its slot)."""
+        if slot.routes_version != self._routes_version:
+            slot.strategies = self.routes.by_token.get(slot.token)
+            slot.routes_version = self._routes_version
+        return slot.strategies
+
+    def _seen(self, venue: str, slot: TokenSlot, recv: Any) -> None:
         """``recv``: the event's ``ts_recv`` object, stored as is (compiled, an ``int`` would be
         unboxed and then boxed into a new object for each dict)."""
-        state = self.state
-        state.book_seen_ns[token] = recv
+        slot.seen_ns = recv
         if recv is self._seen_recv and venue is self._seen_venue:
             return  # an earlier event of this batch's frame (same time object) stored the rest
+        state = self.state
         self._seen_venue, self._seen_recv = venue, recv
         now: int = recv
         state.now_ns = max(state.now_ns, now)
@@ -372,6 +415,7 @@ class Engine:
         state.close_market(event.market)
         self._route(event, self.routes.by_market.get(event.market))
         removed = self.routes.remove_market(event.market, event.tokens)
+        self._routes_version += 1
         if removed and self._on_subscriptions is not None:
             self._on_subscriptions(Subscriptions(), removed)
 
@@ -451,17 +495,22 @@ class Engine:
     def _evaluate(self) -> list[tuple[Strategy, Intent]]:
         view = self.view
         intents: list[tuple[Strategy, Intent]] = []
-        by_token = self.routes.by_token
         evaluations = 0
-        for token, event in self._touched.items():
-            subscribed = by_token.get(token)
-            if subscribed is not None:
-                evaluations += _offer(event, subscribed, view, intents)
-        for event, strategies in self._routed:
-            evaluations += _offer(event, strategies, view, intents)
+        touched = self._touched
+        if touched:
+            for slot in touched:
+                event = slot.event
+                slot.event = None
+                subscribed = self._strategies(slot)
+                if subscribed:
+                    evaluations += _offer(event, subscribed, view, intents)
+            touched.clear()
+        routed = self._routed
+        if routed:
+            for event, strategies in routed:
+                evaluations += _offer(event, strategies, view, intents)
+            routed.clear()
         self.counters.evaluations += evaluations
-        self._touched.clear()
-        self._routed.clear()
         return intents
 
     # -- decide ----------------------------------------------------------------------------
@@ -541,7 +590,7 @@ class Engine:
         self.counters.orders += 1
         self._record_order(strategy.id, order)
         if not self._first_command_ns:
-            self._first_command_ns = self._now_ns()
+            self._first_command_ns = self._now()
             self._first_order = order
         self.execution.send(command)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -26,7 +27,7 @@ from prediction_engine.core.updown import UpDownWindow, window_of
 from prediction_engine.engine.config import StaleLimits
 from prediction_engine.risk.limits import InstrumentView, KillSwitch, RiskState
 
-__all__ = ["EngineState", "EngineView", "market_from_listing"]
+__all__ = ["EngineState", "EngineView", "TokenSlot", "market_from_listing"]
 
 _S = 1_000_000_000
 
@@ -97,6 +98,25 @@ class _Instruments(Mapping[TokenId, InstrumentView]):
         return len(self._state.market_of)
 
 
+class TokenSlot:
+    """What the engine keeps of one token, reached with one dict lookup per event (the
+    backtest's hot path): its book once it has one (the very object in ``books.books``),
+    the receive time of its last event, and the engine's routing of the current batch."""
+
+    def __init__(self, token: TokenId) -> None:
+        self.token = token
+        self.book: OrderBook | None = None
+        self.seen_ns: Any = None
+        """The ``ts_recv`` object of the token's last event (``None`` before any)."""
+        self.strategies: list[Any] | None = None
+        """The strategies routed this token's events, as of ``routes_version``."""
+        self.routes_version = -1
+        self.event: Any = None
+        """The batch's last book event of this token (the one strategies are offered)."""
+        self.batch = 0
+        """The batch the token was last touched in."""
+
+
 class EngineState:
     """Everything the engine knows. Mutated only by the engine."""
 
@@ -121,9 +141,22 @@ class EngineState:
         self.now_ns = 0
         self.stale = stale or StaleLimits()
         self.feed_seen_ns: dict[str, int] = {}
-        self.book_seen_ns: dict[TokenId, int] = {}
+        self.tokens: dict[TokenId, TokenSlot] = {}
         self.symbol_feed: dict[str, str] = {}
         self.instruments = _Instruments(self)
+
+    @property
+    def book_seen_ns(self) -> dict[TokenId, int]:
+        """When we last heard of each token (receive time of its last event)."""
+        return {t: s.seen_ns for t, s in self.tokens.items() if s.seen_ns is not None}
+
+    def slot(self, token: TokenId) -> TokenSlot:
+        """The token's slot (made on first use, with its book if it has one)."""
+        slot = self.tokens.get(token)
+        if slot is None:
+            slot = self.tokens[token] = TokenSlot(token)
+            slot.book = self.books.books.get(token)
+        return slot
 
     # -- markets ---------------------------------------------------------------------------
 
@@ -195,8 +228,11 @@ class EngineState:
         if self.feed_stale(market.venue.value):
             return True
         max_age = self.stale.book_max_age_s
-        seen = self.book_seen_ns.get(token, 0)
-        return max_age is not None and self.now_ns - seen > max_age * _S
+        if max_age is None:
+            return False
+        slot = self.tokens.get(token)
+        seen: int = 0 if slot is None or slot.seen_ns is None else slot.seen_ns
+        return self.now_ns - seen > max_age * _S
 
     def symbol_stale(self, symbol: str) -> bool:
         """Whether the reference feed of ``symbol`` is silent (or never spoke)."""
