@@ -42,8 +42,13 @@ N_MARKETS = 10
 STRATEGY = Path(__file__).resolve().parent / "every_update.py"
 
 
+STORE_FORMAT = 2
+"""Bump when the converter's output changes (encodings, columns): the cached store is rebuilt
+from the cached tape. 2: delta-encoded timestamps, dictionaries only for few-valued columns."""
+
+
 def _store() -> Path:
-    root = DATA / f"world-{SEED}-{int(DURATION_S)}"
+    root = DATA / f"world-{SEED}-{int(DURATION_S)}-store{STORE_FORMAT}"
     if (root / "manifest.json").exists():
         return root
     DATA.mkdir(exist_ok=True)

@@ -35,6 +35,8 @@ from prediction_engine.store.manifest import (
     save_manifest,
 )
 from prediction_engine.store.schema import (
+    DELTA_ENCODED,
+    DICTIONARY_ENCODED,
     REFERENCE_PRICES,
     SCHEMA_VERSION,
     TABLE_OF,
@@ -322,7 +324,12 @@ def _checked(events: list[Any]) -> list[Any]:
 def _write_part(path: Path, table: pa.Table) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, temp, compression="zstd")
+    names = set(table.column_names)
+    pq.write_table(
+        table, temp, compression="zstd",
+        use_dictionary=[c for c in DICTIONARY_ENCODED if c in names],
+        column_encoding={c: "DELTA_BINARY_PACKED" for c in DELTA_ENCODED if c in names},
+    )
     os.replace(temp, path)
 
 

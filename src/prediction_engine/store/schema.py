@@ -52,7 +52,9 @@ from prediction_engine.store.tables import (
 __all__ = [
     "BOOK_DELTAS",
     "BOOK_SNAPSHOTS",
+    "DELTA_ENCODED",
     "DICTIONARY_COLUMNS",
+    "DICTIONARY_ENCODED",
     "LIFECYCLE",
     "MARKETS",
     "MARKET_TABLES",
@@ -163,6 +165,17 @@ TABLE_OF: Final[dict[type, str]] = {
 
 DICTIONARY_COLUMNS: Final = ("venue", "market", "token", "side", "symbol", "aggressor", "kind")
 """Low-cardinality string columns; read them with ``read_dictionary`` for speed."""
+
+DICTIONARY_ENCODED: Final = (*DICTIONARY_COLUMNS, "price", "venue_best_bid", "venue_best_ask",
+                             "best_bid", "best_ask", "tick_size", "min_order_size",
+                             "last_trade_price", "old_tick_size", "new_tick_size",
+                             "fee_rate_bps")
+"""Columns a part stores dictionary-encoded: few distinct values (ids, sides, prices on a tick
+grid). The others are plain, which decodes faster than a dictionary that overflows."""
+
+DELTA_ENCODED: Final = ("ts_recv", "ts_event", "seq", "sub")
+"""Columns a part stores with Parquet's ``DELTA_BINARY_PACKED``: they rise row by row, so the
+differences pack into a few bits (smaller and faster to decode than plain or dictionary)."""
 
 _DECIMAL_SCALE: Final = 18
 _DECIMAL_LIMIT: Final = Decimal(10) ** 20
