@@ -28,6 +28,7 @@ from prediction_engine.core.numbers import ONE
 __all__ = ["BookSet", "BookSyncCounters"]
 
 _BUY: Final = Side.BUY
+_ONE: Final = ONE  # compiled, a Final is a C static; the imported name is a dict lookup
 
 
 @dataclass
@@ -187,7 +188,7 @@ class BookSet:
             if local != bid:
                 return False
         if ask is not None:
-            local = book.best_ask_or(ONE)
+            local = book.best_ask_or(_ONE)
             if local < ask:
                 local = self._prune_asks(book, ask)
             if local != ask:
@@ -203,7 +204,7 @@ class BookSet:
 
     def _prune_asks(self, book: OrderBook, venue_best: int) -> int:
         """Remove asks below the venue's best ask; return the new local best (1 if none)."""
-        while (best := book.best_ask_or(ONE)) < venue_best:
+        while (best := book.best_ask_or(_ONE)) < venue_best:
             book.set_ask(best, 0)
             self.counters.pruned_levels += 1
         return best
