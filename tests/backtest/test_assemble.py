@@ -162,3 +162,25 @@ def test_frames_go_forward_and_a_failed_assembler_stays_failed() -> None:
     assert fine.frames(1, 2) == [(6, ("1",))]  # frame 0 skipped
     with pytest.raises(ValueError, match="go forward"):
         fine.frames(0, 1)
+
+
+def test_made_frames_hold_the_only_extra_references() -> None:
+    import sys
+
+    market = "0x" + "ab" * 32  # an object of our own, so its count is ours to watch
+    rows = 50
+    columns = ((CODES, np.zeros(rows, np.int32), (Venue.POLYMARKET,)),
+               (INTS, np.arange(rows, dtype=np.int64) // 5), (RECV,), (CONST, market),
+               (CODES, np.zeros(rows, np.int32), (market,)), _levels(rows, np.random.default_rng(1)),
+               (CONST, None))
+    before = sys.getrefcount(market)
+    assembler = assemble.Assembler(np.zeros(rows, np.int8), np.arange(rows + 1, dtype=np.int64),
+                                   np.arange(rows, dtype=np.int64),
+                                   [(TopOfBook, np.arange(rows, dtype=np.int64), columns)])
+    held = sys.getrefcount(market) - before  # the assembler's own: its columns
+    frames = assembler.frames(0, rows)
+    assert sys.getrefcount(market) - before == held + 2 * rows  # market and token of each
+    del frames
+    assert sys.getrefcount(market) - before == held
+    del assembler
+    assert sys.getrefcount(market) == before

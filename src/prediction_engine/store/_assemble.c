@@ -45,6 +45,7 @@ typedef struct {
     int rows_held;
     Py_ssize_t nrows, cursor, ncols;
     Column *cols;
+    int owned_args;         /* a LEVELS column makes new objects, to release after the call */
 } Table;
 
 typedef struct {
@@ -199,13 +200,14 @@ levels_of(Column *c, int64_t row)
     return side;
 }
 
-/* A new reference to the field's object for table row `row`. */
+/* The field's object for table row `row`: borrowed (the column, its last int or the frame
+ * holds it until after the event is made), except a LEVELS side, a new reference. */
 static inline PyObject *
 value_of(Column *c, int64_t row, PyObject *recv)
 {
     switch (c->kind) {
     case CODES:
-        return Py_NewRef(PyTuple_GET_ITEM(c->objects, ((const int32_t *)c->buf[0].buf)[row]));
+        return PyTuple_GET_ITEM(c->objects, ((const int32_t *)c->buf[0].buf)[row]);
     case INTS: {
         int64_t value = ((const int64_t *)c->buf[0].buf)[row];
         if (c->last_obj == NULL || value != c->last) {
@@ -215,18 +217,18 @@ value_of(Column *c, int64_t row, PyObject *recv)
             Py_XSETREF(c->last_obj, made);
             c->last = value;
         }
-        return Py_NewRef(c->last_obj);
+        return c->last_obj;
     }
     case BOOLS:
-        return Py_NewRef(((const uint8_t *)c->buf[0].buf)[row] ? Py_True : Py_False);
+        return ((const uint8_t *)c->buf[0].buf)[row] ? Py_True : Py_False;
     case OBJECTS:
-        return Py_NewRef(PyTuple_GET_ITEM(c->objects, row));
+        return PyTuple_GET_ITEM(c->objects, row);
     case LEVELS:
         return levels_of(c, row);
     case CONST:
-        return Py_NewRef(c->objects);
+        return c->objects;
     default: /* RECV */
-        return Py_NewRef(recv);
+        return recv;
     }
 }
 
@@ -242,9 +244,12 @@ event_of(Table *t, int64_t row, PyObject *recv)
         if (args[i] == NULL)
             break;
     }
+    /* The struct takes its own references to the borrowed arguments. */
     PyObject *event = i == t->ncols ? PyObject_Vectorcall(t->type, args, t->ncols, NULL) : NULL;
-    while (i-- > 0)
-        Py_DECREF(args[i]);
+    if (t->owned_args)
+        while (i-- > 0)
+            if (t->cols[i].kind == LEVELS)
+                Py_DECREF(args[i]);
     return event;
 }
 
@@ -284,9 +289,11 @@ table_init(Table *t, PyObject *spec)
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < t->ncols; i++)
+    for (Py_ssize_t i = 0; i < t->ncols; i++) {
         if (column_init(&t->cols[i], PyTuple_GET_ITEM(columns, i), highest + 1) < 0)
             return -1;
+        t->owned_args |= t->cols[i].kind == LEVELS;
+    }
     if (t->type == NULL && t->cols[0].kind != OBJECTS) {
         PyErr_SetString(PyExc_ValueError, "a typeless table hands out an OBJECTS column");
         return -1;
