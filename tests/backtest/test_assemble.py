@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -165,14 +166,12 @@ def test_frames_go_forward_and_a_failed_assembler_stays_failed() -> None:
 
 
 def test_made_frames_hold_the_only_extra_references() -> None:
-    import sys
-
     market = "0x" + "ab" * 32  # an object of our own, so its count is ours to watch
     rows = 50
     columns = ((CODES, np.zeros(rows, np.int32), (Venue.POLYMARKET,)),
                (INTS, np.arange(rows, dtype=np.int64) // 5), (RECV,), (CONST, market),
-               (CODES, np.zeros(rows, np.int32), (market,)), _levels(rows, np.random.default_rng(1)),
-               (CONST, None))
+               (CODES, np.zeros(rows, np.int32), (market,)),
+               _levels(rows, np.random.default_rng(1)), (CONST, None))
     before = sys.getrefcount(market)
     assembler = assemble.Assembler(np.zeros(rows, np.int8), np.arange(rows + 1, dtype=np.int64),
                                    np.arange(rows, dtype=np.int64),

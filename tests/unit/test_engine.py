@@ -198,6 +198,14 @@ def test_every_venue_and_token_of_a_batch_is_seen_when_events_share_one_time_obj
     engine.handle([delta(B, 1, Side.BUY, 0.30, 5, ts)])  # a new batch stores again
     assert state.feed_seen_ns[Venue.POLYMARKET] == 7 and state.book_seen_ns[B.tokens[1]] == 7
     assert state.now_ns == 9
+    # Frames of one venue, then another, each read only at the end: each venue's last time.
+    for venue, when in ((Venue.POLYMARKET, 11), (Venue.POLYMARKET, 12), (Venue.KALSHI, 13),
+                        (Venue.POLYMARKET, 14), (Venue.KALSHI, 15)):
+        event = msgspec.structs.replace(delta(A, 0, Side.BUY, 0.31, 5, when), venue=venue)
+        engine.handle([event])
+        if when == 12:
+            assert state.feed_seen_ns == {Venue.POLYMARKET: 12, Venue.KALSHI: 7}
+    assert state.feed_seen_ns == {Venue.POLYMARKET: 14, Venue.KALSHI: 15}
 
 
 def test_equity_is_the_portfolio_marked_at_mid_and_at_cost_without_a_book() -> None:

@@ -102,12 +102,15 @@ class OrderBook:
             # Same grid (every snapshot): zero the levels in place instead of new lists. Every
             # nonzero bid lies in [_bid_low, _best_bid] and every nonzero ask in
             # [_best_ask, _ask_high]: the lowest bid and highest ask ever set since the reset.
+            # The ranges hold a few dozen levels: a compiled loop beats a slice assignment.
             if self._best_bid:
-                self._bids[self._bid_low:self._best_bid + 1] = [0] * (
-                    self._best_bid + 1 - self._bid_low)
+                bids = self._bids
+                for i in range(self._bid_low, self._best_bid + 1):
+                    bids[i] = 0
             if self._best_ask < self._n:
-                self._asks[self._best_ask:self._ask_high + 1] = [0] * (
-                    self._ask_high + 1 - self._best_ask)
+                asks = self._asks
+                for i in range(self._best_ask, self._ask_high + 1):
+                    asks[i] = 0
         else:
             if tick_size <= 0 or ONE % tick_size:
                 raise OffGridPriceError(f"tick size {tick_size} does not divide 1")
@@ -140,13 +143,16 @@ class OrderBook:
         tick_size: int | None = None,
     ) -> None:
         """Replace the whole book (and its grid, if ``tick_size`` changes). Marks it valid."""
-        bids, asks = list(bids), list(asks)
+        # Copied first (a lazy iterable could read this very book), as lists: compiled, a
+        # list's levels are read natively.
+        bid_levels: list[tuple[int, int]] = list(bids)
+        ask_levels: list[tuple[int, int]] = list(asks)
         if tick_size is None:
             tick_size = self.tick_size
         self._reset(tick_size)
-        for price, size in bids:
+        for price, size in bid_levels:
             self.set_bid(price, size)
-        for price, size in asks:
+        for price, size in ask_levels:
             self.set_ask(price, size)
         self.valid = True
 

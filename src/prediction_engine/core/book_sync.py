@@ -17,6 +17,7 @@ must be re-snapshotted, if any. Rules (Polymarket has no sequence numbers):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -83,23 +84,36 @@ class BookSet:
         return None
 
     def _snapshot(self, snap: BookSnapshot) -> TokenId | None:
+        return self.snapshot(snap.token, snap.ts_event, snap.bids, snap.asks, snap.tick_size)
+
+    def snapshot(
+        self,
+        token: TokenId,
+        ts_event: int,
+        bids: Sequence[tuple[int, int]],
+        asks: Sequence[tuple[int, int]],
+        tick_size: int | None,
+    ) -> TokenId | None:
+        """:meth:`apply` for a :class:`BookSnapshot` given as its fields (see :meth:`delta`)."""
         self.counters.snapshots += 1
-        self._dropped_ns.pop(snap.token, None)
-        book = self.books.get(snap.token)
+        dropped = self._dropped_ns
+        if dropped:
+            dropped.pop(token, None)
+        book = self.books.get(token)
         if book is None:
-            book = self.books[snap.token] = OrderBook()
-        older = snap.ts_event < book.ts_ns  # ts_event of the last delta applied to it
-        tick = snap.tick_size
+            book = self.books[token] = OrderBook()
+        older = ts_event < book.ts_ns  # ts_event of the last delta applied to it
+        tick = tick_size
         if tick is None:
-            prices = [p for p, _ in snap.bids] + [p for p, _ in snap.asks]
+            prices = [p for p, _ in bids] + [p for p, _ in asks]
             tick = infer_tick_size(prices, default=book.tick_size)
-            self._inferred.add(snap.token)
-        else:
-            self._inferred.discard(snap.token)
-        book.apply_snapshot(snap.bids, snap.asks, tick)
+            self._inferred.add(token)
+        elif self._inferred:
+            self._inferred.discard(token)
+        book.apply_snapshot(bids, asks, tick)
         if older:  # overtaken by a delta we applied: it lacks that change
             self.counters.out_of_order += 1
-            return self._desync(snap.token, book)
+            return self._desync(token, book)
         return None
 
     def _tick_change(self, event: TickSizeChanged) -> TokenId:

@@ -111,13 +111,15 @@ _TRADE: Final = Trade
 _K: Final = JournalKind
 _BUY: Final = Side.BUY
 _ASTUPLE: Final = _astuple  # compiled, a Final global is a C static, not a dict lookup per call
-# Engine._delta, _top and _trade unpack these structs' fields in this order.
+# Engine._delta, _snapshot, _top and _trade unpack these structs' fields in this order.
 for _kind, _fields in (
     (BookDelta, ("venue", "ts_event", "ts_recv", "market", "token", "side", "price", "size",
                  "venue_best_bid", "venue_best_ask", "checkpoint", "hash")),
     (TopOfBook, ("venue", "ts_event", "ts_recv", "market", "token", "best_bid", "best_ask")),
     (Trade, ("venue", "ts_event", "ts_recv", "market", "token", "price", "size", "aggressor",
              "trade_id", "fee_rate_bps", "transaction_hash")),
+    (BookSnapshot, ("venue", "ts_event", "ts_recv", "market", "token", "bids", "asks",
+                    "tick_size", "min_order_size", "last_trade_price", "neg_risk", "hash")),
 ):
     if _kind.__struct_fields__ != _fields:
         raise ImportError(f"{_kind.__name__}'s fields changed: {_kind.__struct_fields__}")
@@ -259,7 +261,7 @@ class Engine:
             elif type(message) is _TOP:
                 self._top(message)
             elif type(message) is _SNAPSHOT:
-                self._book(message)
+                self._snapshot(message)
             elif type(message) is _TRADE:
                 self._trade(message)
             else:
@@ -322,6 +324,17 @@ class Engine:
             slot.book = state.books.books.get(slot.token)
         self._book_changed(slot, event)
 
+    def _snapshot(self, snapshot: BookSnapshot) -> None:
+        """:meth:`_book` for an exact :class:`BookSnapshot`, its fields read in one call."""
+        venue, ts_event, recv, _, token, bids, asks, tick_size, *_ = _ASTUPLE(snapshot)
+        state = self.state
+        slot = state.slot(token)
+        self._seen(venue, slot, recv)
+        state.books.snapshot(token, ts_event, bids, asks, tick_size)
+        if slot.book is None:  # the first snapshot made it
+            slot.book = state.books.books.get(token)
+        self._book_changed(slot, snapshot)
+
     def _delta(self, delta: BookDelta) -> None:
         """:meth:`_book` for an exact :class:`BookDelta`, its fields read in one call."""
         fields = _ASTUPLE(delta)
@@ -380,7 +393,7 @@ class Engine:
         self._seen_venue, self._seen_recv = venue, recv
         now: int = recv
         state.now_ns = max(state.now_ns, now)
-        state.feed_seen_ns[venue] = recv  # a StrEnum: the same key as its value
+        state.feed_seen(venue, recv)
         if not self._first_recv:
             self._first_recv = now
 
@@ -390,7 +403,7 @@ class Engine:
         symbol = price.symbol.lower()
         state.references[symbol] = price
         state.symbol_feed[symbol] = price.venue.value
-        state.feed_seen_ns[price.venue] = price.ts_recv
+        state.feed_seen(price.venue, price.ts_recv)
         strike_venue = self.config.strike_venue
         if strike_venue is None or price.venue is strike_venue:
             previous = state.strike_references.get(symbol)

@@ -142,10 +142,30 @@ class EngineState:
         self.day_start_equity = starting_cash
         self.now_ns = 0
         self.stale = stale or StaleLimits()
-        self.feed_seen_ns: dict[str, int] = {}
+        self._feed_seen_ns: dict[str, int] = {}
+        self._pending_feed: str | None = None  # the venue whose last frame is not stored yet
+        self._pending_seen: Any = None
         self.tokens: dict[TokenId, TokenSlot] = {}
         self.symbol_feed: dict[str, str] = {}
         self.instruments = _Instruments(self)
+
+    @property
+    def feed_seen_ns(self) -> dict[str, int]:
+        """When each feed (venue) last sent us anything (receive time)."""
+        if self._pending_feed is not None:
+            self._feed_seen_ns[self._pending_feed] = self._pending_seen
+            self._pending_feed = None
+        return self._feed_seen_ns
+
+    def feed_seen(self, venue: str, recv: Any) -> None:
+        """``venue`` sent a frame received at ``recv`` (stored when read, or when another
+        venue speaks: a dict store per frame cost more than the rest of a frame's
+        bookkeeping)."""
+        pending = self._pending_feed
+        if pending is not None and pending is not venue:
+            self._feed_seen_ns[pending] = self._pending_seen
+        self._pending_feed = venue
+        self._pending_seen = recv
 
     @property
     def book_seen_ns(self) -> dict[TokenId, int]:
