@@ -110,10 +110,10 @@ class _Window:
                 markets = [hide_outcome(m) for m in table_to_markets(table)]
                 specs.append((None, rows, ((OBJECTS, markets),)))
                 self.markets = [markets[row] for row in rows.tolist()]
-                records = np.add.reduceat(kinds == kind, starts)
-                self.market_frames = np.flatnonzero(records).tolist()
-                if (records[self.market_frames] != np.diff(self.bounds)[self.market_frames]).any():
+                frames, records = np.unique(frame_of[positions], return_counts=True)
+                if (records != np.diff(self.bounds)[frames]).any():
                     raise SourceError("a frame of the store mixes market records and events")
+                self.market_frames = frames.tolist()
                 continue
             # Every event of a frame takes the frame's receive-time object (when they agree).
             own = np.array_equal(ts[positions], self.frame_ts[frame_of[positions]])

@@ -29,6 +29,8 @@
 
 enum { CODES = 1, INTS = 2, BOOLS = 3, OBJECTS = 4, LEVELS = 5, CONST = 6, RECV = 7 };
 #define MAX_FIELDS 24
+#define PRICE_UNIT 100      /* micro-units: 0.0001, the finest tick */
+#define PRICE_GRID 10000    /* prices 0..1 */
 
 typedef struct {
     int kind;
@@ -37,6 +39,7 @@ typedef struct {
     PyObject *objects;      /* CODES, OBJECTS: a tuple; CONST: the object */
     int64_t last;           /* INTS: the last value made and its object */
     PyObject *last_obj;
+    PyObject **prices;      /* LEVELS: the int of each price on the grid, made on first use */
 } Column;
 
 typedef struct {
@@ -174,6 +177,30 @@ column_clear(Column *c)
     c->held = 0;
     Py_CLEAR(c->objects);
     Py_CLEAR(c->last_obj);
+    if (c->prices != NULL) {
+        for (int i = 0; i <= PRICE_GRID; i++)
+            Py_XDECREF(c->prices[i]);
+        PyMem_Free(c->prices);
+        c->prices = NULL;
+    }
+}
+
+/* A price's int: one object per price on the 0.0001 grid (every venue tick is a multiple),
+ * kept by the column, instead of a new int per level of every snapshot. */
+static PyObject *
+price_of(Column *c, int64_t price)
+{
+    if (price < 0 || price > PRICE_GRID * PRICE_UNIT || price % PRICE_UNIT)
+        return PyLong_FromLongLong(price);
+    if (c->prices == NULL) {
+        c->prices = PyMem_Calloc(PRICE_GRID + 1, sizeof(PyObject *));
+        if (c->prices == NULL)
+            return PyErr_NoMemory();
+    }
+    PyObject **slot = &c->prices[price / PRICE_UNIT];
+    if (*slot == NULL && (*slot = PyLong_FromLongLong(price)) == NULL)
+        return NULL;
+    return Py_NewRef(*slot);
 }
 
 static PyObject *
@@ -186,7 +213,7 @@ levels_of(Column *c, int64_t row)
     if (side == NULL)
         return NULL;
     for (int32_t i = start; i < end; i++) {
-        PyObject *price = PyLong_FromLongLong(prices[i]);
+        PyObject *price = price_of(c, prices[i]);
         PyObject *size = PyLong_FromLongLong(sizes[i]);
         PyObject *level = (price && size) ? PyTuple_Pack(2, price, size) : NULL;
         Py_XDECREF(price);
