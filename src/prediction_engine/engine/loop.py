@@ -108,6 +108,7 @@ _DELTA: Final = BookDelta
 _SNAPSHOT: Final = BookSnapshot
 _TOP: Final = TopOfBook
 _TRADE: Final = Trade
+_TICK: Final = TimerTick
 _K: Final = JournalKind
 _BUY: Final = Side.BUY
 _ASTUPLE: Final = _astuple  # compiled, a Final global is a C static, not a dict lookup per call
@@ -180,6 +181,7 @@ class Engine:
         self._batch = 0
         self._routes_version = 0  # moves on whenever a token's strategies may have changed
         self._routed: list[tuple[Event, list[Strategy]]] = []
+        self._intents: list[tuple[Strategy, Intent]] = []
         self._next_id = 0
         self._day: int | None = None  # the UTC day the daily PnL counts from
         self._stopped = False
@@ -270,8 +272,9 @@ class Engine:
             self._drain_reports()
         self.state.instruments.forget()
         if self._touched or self._routed:
-            intents = self._evaluate()
-            if intents:
+            self._evaluate()
+            if self._intents:
+                intents, self._intents = self._intents, []
                 evaluated_ns = self._now()
                 self._decide(intents)
                 self._latency(start_ns, evaluated_ns)
@@ -285,6 +288,11 @@ class Engine:
     # -- reduce ----------------------------------------------------------------------------
 
     def _reduce(self, message: Message) -> None:
+        # Timer ticks first, by exact type: an isinstance on a msgspec type costs hundreds of
+        # instructions, and every tick went through the whole chain below.
+        if type(message) is _TICK:
+            self._timer(message.ts_ns)
+            return
         if isinstance(message, _BOOK):
             self._book(message)
         elif isinstance(message, ExecutionReport):
@@ -505,9 +513,10 @@ class Engine:
         if strategies:
             self._routed.append((event, strategies))
 
-    def _evaluate(self) -> list[tuple[Strategy, Intent]]:
+    def _evaluate(self) -> None:
+        """Offer the batch's events to their strategies; their intents go to ``_intents``."""
         view = self.view
-        intents: list[tuple[Strategy, Intent]] = []
+        intents = self._intents  # empty: one list kept, not a new one per batch
         evaluations = 0
         touched = self._touched
         if touched:
@@ -524,7 +533,6 @@ class Engine:
                 evaluations += _offer(event, strategies, view, intents)
             routed.clear()
         self.counters.evaluations += evaluations
-        return intents
 
     # -- decide ----------------------------------------------------------------------------
 

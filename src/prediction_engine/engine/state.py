@@ -23,7 +23,7 @@ from prediction_engine.core.ids import ConditionId, TokenId
 from prediction_engine.core.markets import FeeSchedule, Market
 from prediction_engine.core.numbers import ONE
 from prediction_engine.core.orders import Order
-from prediction_engine.core.portfolio import Portfolio
+from prediction_engine.core.portfolio import Portfolio, Position
 from prediction_engine.core.updown import UpDownWindow, window_of
 from prediction_engine.engine.config import StaleLimits
 from prediction_engine.risk.limits import InstrumentView, KillSwitch, RiskState
@@ -32,6 +32,9 @@ __all__ = ["EngineState", "EngineView", "TokenSlot", "market_from_listing"]
 
 _S = 1_000_000_000
 _ONE: Final = ONE
+_ASTUPLE: Final = msgspec.structs.astuple
+if Position.__struct_fields__[:4] != ("market", "token", "shares", "basis"):
+    raise ImportError(f"Position's fields changed: {Position.__struct_fields__}")
 
 
 def market_from_listing(event: MarketListed) -> Market:
@@ -283,12 +286,14 @@ class EngineState:
         total = self.portfolio.cash
         books = self.books.books
         for position in self.portfolio.positions.values():
-            shares = position.shares
+            # One astuple reads the fields (compiled, each attribute is a generic lookup).
+            fields = _ASTUPLE(position)
+            shares: int = fields[2]
             if shares:
-                book = books.get(position.token)
+                book = books.get(fields[1])
                 mid = book.mid if book is not None and book.valid else None
                 # Position.value, inline: a method of a Python class costs 20x the sum here.
-                total += position.basis if mid is None else shares * mid // _ONE
+                total += fields[3] if mid is None else shares * mid // _ONE
         return total
 
     def risk_state(self) -> RiskState:
