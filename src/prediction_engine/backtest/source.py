@@ -99,24 +99,29 @@ class _Window:
         ts = np.concatenate([numbers(t.column("ts_recv")) for _, t in tables])[order]
         self.frame_ts = ts[starts].astype(np.int64)
         frame_of = np.cumsum(new_frame) - 1
+        # Whether each row was received with its frame (always, from the recorder): then its
+        # event takes the frame's receive-time object.
+        with_frame = ts == self.frame_ts[frame_of]
+        # Each table's rows in tape order, all tables at once (a stable sort of the kinds).
+        by_kind = np.argsort(kinds, kind="stable")
+        table_rows = order[by_kind] - np.repeat(offsets[:-1], sizes)
         self.markets: list[Market] = []
         self.market_frames: list[int] = []
         self.resolutions: list[MarketResolved] = []
         specs: list[Table] = []
         for kind, (name, table) in enumerate(tables):
-            positions = np.flatnonzero(kinds == kind)
-            rows = (order[positions] - offsets[kind]).astype(np.int64)
+            mine = slice(offsets[kind], offsets[kind + 1])
+            rows = table_rows[mine]
             if name == MARKETS:  # joined in Python (chunks), never assembled
                 markets = [hide_outcome(m) for m in table_to_markets(table)]
                 specs.append((None, rows, ((OBJECTS, markets),)))
                 self.markets = [markets[row] for row in rows.tolist()]
-                frames, records = np.unique(frame_of[positions], return_counts=True)
+                frames, records = np.unique(frame_of[by_kind[mine]], return_counts=True)
                 if (records != np.diff(self.bounds)[frames]).any():
                     raise SourceError("a frame of the store mixes market records and events")
                 self.market_frames = frames.tolist()
                 continue
-            # Every event of a frame takes the frame's receive-time object (when they agree).
-            own = np.array_equal(ts[positions], self.frame_ts[frame_of[positions]])
+            own = bool(with_frame[by_kind[mine]].all())
             reader = TableReader(name, table, omit=REPLAY_OMITS, frame_recv=own)
             specs.append((reader.kind, rows, tuple(reader.columns)))
             if name == LIFECYCLE:
