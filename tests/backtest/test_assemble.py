@@ -74,7 +74,7 @@ def test_random_tables_make_the_same_frames_in_any_chunks(
     seed: int, rows: int, cuts: list[int]
 ) -> None:
     rng = np.random.default_rng(seed)
-    kinds = rng.integers(0, 3, rows).astype(np.int8)
+    kinds = rng.integers(0, 3, rows).astype(np.int16)
     starts = np.flatnonzero(np.concatenate([[True], rng.random(rows - 1) < 0.5]))
     bounds = np.append(starts, rows).astype(np.int64)
     ts = np.sort(rng.integers(0, 10**18, len(starts))).astype(np.int64)
@@ -111,7 +111,7 @@ def test_random_tables_make_the_same_frames_in_any_chunks(
 def test_equal_neighbours_share_one_int() -> None:
     values = np.array([10**15, 10**15, 10**15 + 1], np.int64)
     table = (None, np.arange(3, dtype=np.int64), ((OBJECTS, [0, 1, 2]),))
-    kinds = np.zeros(3, np.int8)
+    kinds = np.zeros(3, np.int16)
     bounds = np.array([0, 3], np.int64)
     columns = ((CODES, np.zeros(3, np.int32), (Venue.POLYMARKET,)), (INTS, values),
                (INTS, values), (CONST, "m"), (CONST, "t"), (CONST, None), (CONST, None))
@@ -129,7 +129,7 @@ def test_equal_neighbours_share_one_int() -> None:
     [
         ({"codes": np.array([0, 5], np.int32)}, "outside its objects"),
         ({"codes": np.array([0, 1], np.int64)}, "4-byte items"),
-        ({"kinds": np.array([0, 1], np.int8)}, "kinds do not match"),
+        ({"kinds": np.array([0, 1], np.int16)}, "kinds do not match"),
         ({"bounds": np.array([0, 1], np.int64)}, "bounds must run"),
         ({"rows": np.array([0, -1], np.int64)}, "negative row"),
         ({"objects": [1]}, "fewer than rows"),
@@ -138,7 +138,7 @@ def test_equal_neighbours_share_one_int() -> None:
 def test_bad_descriptions_are_refused_before_anything_is_made(
     change: dict[str, Any], message: str
 ) -> None:
-    spec = {"codes": np.array([0, 1], np.int32), "kinds": np.zeros(2, np.int8),
+    spec = {"codes": np.array([0, 1], np.int32), "kinds": np.zeros(2, np.int16),
             "bounds": np.array([0, 2], np.int64), "rows": np.array([0, 1], np.int64),
             "objects": [1, 2]} | change
     columns = ((CODES, spec["codes"], ("a", "b")), (OBJECTS, spec["objects"]))
@@ -151,7 +151,7 @@ def test_frames_go_forward_and_a_failed_assembler_stays_failed() -> None:
     def explode(*_: object) -> None:
         raise RuntimeError("boom")
 
-    kinds, bounds = np.zeros(2, np.int8), np.array([0, 1, 2], np.int64)
+    kinds, bounds = np.zeros(2, np.int16), np.array([0, 1, 2], np.int64)
     ts = np.array([5, 6], np.int64)
     table = (explode, np.arange(2, dtype=np.int64), ((CONST, 1),))
     assembler = assemble.Assembler(kinds, bounds, ts, [table])
@@ -173,7 +173,8 @@ def test_made_frames_hold_the_only_extra_references() -> None:
                (CODES, np.zeros(rows, np.int32), (market,)),
                _levels(rows, np.random.default_rng(1)), (CONST, None))
     before = sys.getrefcount(market)
-    assembler = assemble.Assembler(np.zeros(rows, np.int8), np.arange(rows + 1, dtype=np.int64),
+    assembler = assemble.Assembler(np.zeros(rows, np.int16),
+                                   np.arange(rows + 1, dtype=np.int64),
                                    np.arange(rows, dtype=np.int64),
                                    [(TopOfBook, np.arange(rows, dtype=np.int64), columns)])
     held = sys.getrefcount(market) - before  # the assembler's own: its columns

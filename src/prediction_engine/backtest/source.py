@@ -74,59 +74,79 @@ def _tape_order(seq: np.ndarray, sub: np.ndarray) -> np.ndarray:
     return np.argsort((seq - low) * width + sub, kind="stable")
 
 
+_MAX_PARTS = 32_767
+"""Parts in one window (the assembler numbers them with 16 bits)."""
+
 _CHUNK = 64
 """Frames assembled at a time. Small: the frames of a chunk are allocated before the engine
 frees them, and more than the cyclic GC's 700 net allocations would start collections."""
 
 
 class _Window:
-    """One window of the store in tape order: which table each row comes from, the frames
-    (rows sharing a ``seq``), and each table's columns, assembled into frames chunk by chunk.
+    """One window of the store in tape order: which part each row comes from, the frames
+    (rows sharing a ``seq``), and each part's columns, assembled into frames chunk by chunk.
+
+    Every part (one table of one market) is a table of its own for the assembler: its columns
+    are read where Parquet decoded them, never concatenated.
     """
 
-    def __init__(self, tables: list[tuple[str, pa.Table]]) -> None:
-        sizes = [table.num_rows for _, table in tables]
+    def __init__(self, parts: list[tuple[str, pa.Table]]) -> None:
+        if len(parts) > _MAX_PARTS:
+            raise SourceError(f"{len(parts)} parts in one replay window (at most {_MAX_PARTS}):"
+                              " replay fewer markets or a shorter window")
+        sizes = [table.num_rows for _, table in parts]
         offsets = np.cumsum([0, *sizes])
-        seq = np.concatenate([numbers(t.column("seq")) for _, t in tables])
-        order = _tape_order(seq, np.concatenate([numbers(t.column("sub")) for _, t in tables]))
-        kinds = np.repeat(np.arange(len(tables), dtype=np.int8), sizes)[order]
+        seq = np.concatenate([numbers(t.column("seq")) for _, t in parts])
+        order = _tape_order(seq, np.concatenate([numbers(t.column("sub")) for _, t in parts]))
+        kinds = np.repeat(np.arange(len(parts), dtype=np.int16), sizes)[order]
         seq = seq[order]
         new_frame = np.empty(len(seq), dtype=bool)
         new_frame[0] = True
         np.not_equal(seq[1:], seq[:-1], out=new_frame[1:])
         starts = np.flatnonzero(new_frame)
         self.bounds = np.append(starts, len(seq)).astype(np.int64)
-        ts = np.concatenate([numbers(t.column("ts_recv")) for _, t in tables])[order]
+        ts = np.concatenate([numbers(t.column("ts_recv")) for _, t in parts])[order]
         self.frame_ts = ts[starts].astype(np.int64)
         frame_of = np.cumsum(new_frame) - 1
         # Whether each row was received with its frame (always, from the recorder): then its
         # event takes the frame's receive-time object.
         with_frame = ts == self.frame_ts[frame_of]
-        # Each table's rows in tape order, all tables at once (a stable sort of the kinds).
-        by_kind = np.argsort(kinds, kind="stable")
-        table_rows = order[by_kind] - np.repeat(offsets[:-1], sizes)
-        self.markets: list[Market] = []
-        self.market_frames: list[int] = []
+        # Each part's rows in tape order, all parts at once (a stable sort of the kinds).
+        by_part = np.argsort(kinds, kind="stable")
+        part_rows = order[by_part] - np.repeat(offsets[:-1], sizes)
+        market_rows: list[tuple[np.ndarray, list[Market]]] = []
         self.resolutions: list[MarketResolved] = []
         specs: list[Table] = []
-        for kind, (name, table) in enumerate(tables):
+        for kind, (name, table) in enumerate(parts):
             mine = slice(offsets[kind], offsets[kind + 1])
-            rows = table_rows[mine]
+            rows = part_rows[mine]
             if name == MARKETS:  # joined in Python (chunks), never assembled
                 markets = [hide_outcome(m) for m in table_to_markets(table)]
                 specs.append((None, rows, ((OBJECTS, markets),)))
-                self.markets = [markets[row] for row in rows.tolist()]
-                frames, records = np.unique(frame_of[by_kind[mine]], return_counts=True)
-                if (records != np.diff(self.bounds)[frames]).any():
-                    raise SourceError("a frame of the store mixes market records and events")
-                self.market_frames = frames.tolist()
+                market_rows.append((by_part[mine], [markets[row] for row in rows.tolist()]))
                 continue
-            own = bool(with_frame[by_kind[mine]].all())
+            own = bool(with_frame[by_part[mine]].all())
             reader = TableReader(name, table, omit=REPLAY_OMITS, frame_recv=own)
             specs.append((reader.kind, rows, tuple(reader.columns)))
             if name == LIFECYCLE:
-                self.resolutions = [e for e in reader.events() if isinstance(e, MarketResolved)]
+                self.resolutions += [e for e in reader.events() if isinstance(e, MarketResolved)]
+        self._markets(market_rows, frame_of)
         self._assembler = Assembler(kinds, self.bounds, self.frame_ts, specs)
+
+    def _markets(self, parts: list[tuple[np.ndarray, list[Market]]], frame_of: np.ndarray) -> None:
+        """The market records in tape order, and the frames holding them (only them)."""
+        self.markets: list[Market] = []
+        self.market_frames: list[int] = []
+        if not parts:
+            return
+        positions = np.concatenate([p for p, _ in parts])
+        records = [m for _, markets in parts for m in markets]
+        in_order = np.argsort(positions, kind="stable")
+        self.markets = [records[i] for i in in_order.tolist()]
+        frames, counts = np.unique(frame_of[positions], return_counts=True)
+        if (counts != np.diff(self.bounds)[frames]).any():
+            raise SourceError("a frame of the store mixes market records and events")
+        self.market_frames = frames.tolist()
 
     def chunks(self) -> Iterator[Sequence[Frame]]:
         """The window's frames, a chunk at a time, with consecutive market frames joined into
@@ -229,15 +249,15 @@ class ReplaySource:
             start = end
 
     def _window(self, start: int, end: int) -> Iterator[Sequence[Frame]]:
-        tables = [(t, data) for t in TABLES if (data := self._read(t, start, end)) is not None]
-        if not tables:
+        parts = [(t, data) for t in TABLES for data in self._read(t, start, end)]
+        if not parts:
             return
-        window = _Window(tables)
+        window = _Window(parts)
         self.resolutions.extend(window.resolutions)
         yield from window.chunks()
 
-    def _read(self, table: str, start: int, end: int) -> pa.Table | None:
-        """The rows of ``table`` received in [``start``, ``end``), every part in one table."""
+    def _read(self, table: str, start: int, end: int) -> list[pa.Table]:
+        """The parts of ``table`` with their rows received in [``start``, ``end``)."""
         parts: list[pa.Table] = []
         for entry in self._files(table, start, end):
             data = read_part(self.root / entry.path, table, REPLAY_OMITS)
@@ -248,6 +268,4 @@ class ReplaySource:
                     data = data.take(keep)
             if data.num_rows:
                 parts.append(data)
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        return parts

@@ -15,9 +15,9 @@
  *
  * A table whose type is None hands out its one OBJECTS column's objects as they are.
  * Assembler.frames(first, stop) returns frames first..stop-1 as (ts, events) tuples, the
- * events constructed positionally in tape order (kinds[pos] is the table of row pos, frame f
- * is rows bounds[f]..bounds[f+1]-1 received at ts[f]). Calls go forward; frames skipped
- * between calls (the market frames, joined in Python) only move the cursors.
+ * events constructed positionally in tape order (kinds[pos], int16, is the table of row pos;
+ * frame f is rows bounds[f]..bounds[f+1]-1 received at ts[f]). Calls go forward; frames
+ * skipped between calls (the market frames, joined in Python) only move the cursors.
  *
  * store/assemble.py has the same thing in Python (PENGINE_PURE_PYTHON=1, no C compiler);
  * tests hold the two to the same frames.
@@ -369,7 +369,7 @@ Assembler_init(Assembler *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO!", keywords, &kinds, &bounds, &ts,
                                      &PyList_Type, &tables))
         return -1;
-    if (get_buffer(kinds, &self->kinds, 1, "kinds") < 0)
+    if (get_buffer(kinds, &self->kinds, 2, "kinds") < 0)
         return -1;
     self->held = 1;
     if (get_buffer(bounds, &self->bounds, 8, "bounds") < 0)
@@ -405,7 +405,7 @@ Assembler_init(Assembler *self, PyObject *args, PyObject *kwargs)
         PyErr_NoMemory();
         return -1;
     }
-    const int8_t *k = self->kinds.buf;
+    const int16_t *k = self->kinds.buf;
     int bad = 0;
     for (Py_ssize_t pos = 0; pos < rows && !bad; pos++) {
         if (k[pos] < 0 || k[pos] >= self->ntables)
@@ -443,7 +443,7 @@ Assembler_frames(Assembler *self, PyObject *const *args, Py_ssize_t nargs)
                      "to %zd", first, stop, self->next_frame, self->nframes);
         return NULL;
     }
-    const int8_t *kinds = self->kinds.buf;
+    const int16_t *kinds = self->kinds.buf;
     const int64_t *bounds = self->bounds.buf, *ts = self->ts.buf;
     for (int64_t pos = bounds[self->next_frame]; pos < bounds[first]; pos++)
         self->tables[kinds[pos]].cursor++;  /* skipped frames */

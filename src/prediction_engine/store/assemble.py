@@ -1,6 +1,6 @@
 """A window's frames assembled from its tables' columns, in tape order: the replay's hot path.
 
-``Assembler(kinds, bounds, ts, tables)``: ``kinds[pos]`` (int8) is the table of the window's
+``Assembler(kinds, bounds, ts, tables)``: ``kinds[pos]`` (int16) is the table of the window's
 row ``pos`` in tape order, frame ``f`` is rows ``bounds[f]`` to ``bounds[f + 1]`` (int64)
 received at ``ts[f]`` (int64), and ``tables[k]`` is ``(struct type, rows, columns)``:
 ``rows[j]`` (int64) is the table row of the table's ``j``-th row in tape order and
