@@ -9,11 +9,11 @@ into the Parquet event store by the production converter, once, cached under
 `bench/.data/` (delete it to regenerate). The replay is restricted to 10 binary markets
 (20 tokens) of the world, about a million of their events.
 
-Timed: `run_backtest` without the report: reading the Parquet parts, rebuilding the events,
-merging them into frames, and the production engine (book reduction, routing, the strategy,
-risk, the paper client with queue model and fees) on the replay clock. Reported: wall time and
-CPU time of the process (the machine has 2 cores shared with whatever else runs; CPU time is
-what "per core" means). Best of 3.
+Timed: `run_backtest` without the report: reading the Parquet parts, ordering them into the
+recorded frames, building the events (the C assembler), and the production engine (book
+reduction, routing, the strategy, risk, the paper client with queue model and fees) on the
+replay clock. Reported: wall time and CPU time of the process (the machine has 2 cores shared
+with whatever else runs; CPU time is what "per core" means). Best of 3.
 """
 
 from __future__ import annotations

@@ -128,27 +128,11 @@ class BookSet:
 
     def _delta(self, delta: BookDelta) -> TokenId | None:
         return self.delta(
-            delta.token, delta.ts_event, delta.side is _BUY, delta.price, delta.size,
-            delta.venue_best_bid, delta.venue_best_ask, delta.checkpoint,
+            self.books.get(delta.token), delta.token, delta.ts_event, delta.side is _BUY,
+            delta.price, delta.size, delta.venue_best_bid, delta.venue_best_ask, delta.checkpoint,
         )
 
     def delta(  # noqa: PLR0917 - a BookDelta's fields, read once by the caller
-        self,
-        token: TokenId,
-        ts_event: int,
-        is_bid: bool,
-        price: int,
-        size: int,
-        venue_best_bid: int | None,
-        venue_best_ask: int | None,
-        checkpoint: bool,
-    ) -> TokenId | None:
-        """:meth:`apply` for a :class:`BookDelta` given as its fields (the engine's hot path:
-        compiled code reads a msgspec field through a generic attribute lookup)."""
-        return self.delta_on(self.books.get(token), token, ts_event, is_bid, price, size,
-                             venue_best_bid, venue_best_ask, checkpoint)
-
-    def delta_on(  # noqa: PLR0917 - a BookDelta's fields, read once by the caller
         self,
         book: OrderBook | None,
         token: TokenId,
@@ -160,8 +144,10 @@ class BookSet:
         venue_best_ask: int | None,
         checkpoint: bool,
     ) -> TokenId | None:
-        """:meth:`delta` with the token's book already at hand: ``books[token]``, or ``None``
-        when it has none (a book, once made, stays the token's for good)."""
+        """:meth:`apply` for a :class:`BookDelta` given as its fields, with the token's book at
+        hand: ``books[token]``, or ``None`` when it has none (a book, once made, stays the
+        token's for good). The engine's hot path: compiled code reads a msgspec field through
+        a generic attribute lookup, and the engine keeps each token's book in its slot."""
         if book is None or not book.valid:
             self.counters.deltas_unsynced += 1
             if ts_event > self._dropped_ns.get(token, 0):

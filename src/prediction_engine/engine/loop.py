@@ -350,7 +350,7 @@ class Engine:
         state = self.state
         slot = state.slot(token)
         self._seen(venue, slot, recv)
-        state.books.delta_on(
+        state.books.delta(
             slot.book, token, ts_event, side is _BUY, price, size, bid, ask, checkpoint
         )
         self._book_changed(slot, delta)
