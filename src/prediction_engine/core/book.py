@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from prediction_engine.core.numbers import ONE
 
@@ -92,8 +92,10 @@ class OrderBook:
         self.epoch = 0
         self.valid = False
         self.tick_size = self._n = 0
-        self._bids: list[int] = []
-        self._asks: list[int] = []
+        # Sizes are stored as the int objects the events carry (typed Any: compiled, an int is
+        # unboxed when passed and boxed anew, a new object, when stored).
+        self._bids: list[Any] = []
+        self._asks: list[Any] = []
         self._best_bid = self._best_ask = self._bid_low = self._ask_high = self.ts_ns = 0
         self._reset(tick_size)
 
@@ -145,8 +147,8 @@ class OrderBook:
         """Replace the whole book (and its grid, if ``tick_size`` changes). Marks it valid."""
         # Copied first (a lazy iterable could read this very book), as lists: compiled, a
         # list's levels are read natively.
-        bid_levels: list[tuple[int, int]] = list(bids)
-        ask_levels: list[tuple[int, int]] = list(asks)
+        bid_levels: list[tuple[int, Any]] = list(bids)
+        ask_levels: list[tuple[int, Any]] = list(asks)
         if tick_size is None:
             tick_size = self.tick_size
         self._reset(tick_size)
@@ -156,7 +158,7 @@ class OrderBook:
             self.set_ask(price, size)
         self.valid = True
 
-    def set_bid(self, price: int, size: int) -> None:
+    def set_bid(self, price: int, size: Any) -> None:
         """Set the bid level at ``price`` to ``size`` (0 deletes it)."""
         i = self._index(price)
         self._bids[i] = size
@@ -169,7 +171,7 @@ class OrderBook:
                 i -= 1
             self._best_bid = i
 
-    def set_ask(self, price: int, size: int) -> None:
+    def set_ask(self, price: int, size: Any) -> None:
         """Set the ask level at ``price`` to ``size`` (0 deletes it)."""
         i = self._index(price)
         self._asks[i] = size
@@ -182,7 +184,7 @@ class OrderBook:
                 i += 1
             self._best_ask = i
 
-    def set_level(self, is_bid: bool, price: int, size: int) -> None:
+    def set_level(self, is_bid: bool, price: int, size: Any) -> None:
         """Set one level on either side (``is_bid`` picks the side)."""
         if is_bid:
             self.set_bid(price, size)
@@ -234,11 +236,13 @@ class OrderBook:
 
     def bid_size(self, price: int) -> int:
         """Size resting on the bid at ``price``."""
-        return self._bids[self._index(price)]
+        size: int = self._bids[self._index(price)]
+        return size
 
     def ask_size(self, price: int) -> int:
         """Size resting on the ask at ``price``."""
-        return self._asks[self._index(price)]
+        size: int = self._asks[self._index(price)]
+        return size
 
     @property
     def mid(self) -> int | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from prediction_engine.core.book import TICK_SIZES, OffGridPriceError, OrderBook, infer_tick_size
 from prediction_engine.core.events import BookDelta, BookSnapshot, Event, Side, TickSizeChanged
@@ -139,7 +139,7 @@ class BookSet:
         ts_event: int,
         is_bid: bool,
         price: int,
-        size: int,
+        size: Any,
         venue_best_bid: int | None,
         venue_best_ask: int | None,
         checkpoint: bool,
