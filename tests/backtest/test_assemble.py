@@ -51,7 +51,7 @@ def _deltas(n: int, rng: np.random.Generator) -> tuple[type, tuple[Any, ...]]:
         (CODES, rng.integers(0, 2, n).astype(np.int32), (Side.BUY, Side.SELL, None)),
         (CODES, rng.integers(0, 4, n).astype(np.int32), (10_000, 20_000, 990_000, None)),
         (INTS, rng.integers(0, 10**12, n).astype(np.int64)),
-        (CODES, rng.integers(0, 2, n).astype(np.int32), (450_000, None)),
+        (INTS, rng.integers(0, 10**6, n).astype(np.int64), rng.integers(0, 2, n).astype(np.uint8)),
         (OBJECTS, [None if i % 3 else i * 10 for i in range(n)]),
         (BOOLS, rng.integers(0, 2, n).astype(np.uint8)),
         (CONST, ""),
@@ -108,20 +108,20 @@ def test_random_tables_make_the_same_frames_in_any_chunks(
         assert all(e.ts_recv is ts_ for e in events if isinstance(e, BookDelta))
 
 
-def test_equal_neighbours_share_one_int() -> None:
-    values = np.array([10**15, 10**15, 10**15 + 1], np.int64)
-    table = (None, np.arange(3, dtype=np.int64), ((OBJECTS, [0, 1, 2]),))
-    kinds = np.zeros(3, np.int16)
-    bounds = np.array([0, 3], np.int64)
-    columns = ((CODES, np.zeros(3, np.int32), (Venue.POLYMARKET,)), (INTS, values),
-               (INTS, values), (CONST, "m"), (CONST, "t"), (CONST, None), (CONST, None))
-    assembler = assemble.Assembler(kinds, bounds, np.array([1], np.int64),
-                                   [(TopOfBook, np.arange(3, dtype=np.int64), columns)])
+@pytest.mark.parametrize("assembler_type", [assemble.Assembler, PyAssembler])
+def test_equal_ints_share_one_object_and_invalid_ones_are_none(assembler_type: Any) -> None:
+    big = 10**15
+    values = np.array([big, big, big + 1, big], np.int64)
+    valid = np.array([1, 0, 1, 1], np.uint8)
+    columns = ((CODES, np.zeros(4, np.int32), (Venue.POLYMARKET,)), (INTS, values),
+               (INTS, values), (CONST, "m"), (CONST, "t"), (INTS, values, valid), (CONST, None))
+    assembler = assembler_type(np.zeros(4, np.int16), np.array([0, 4], np.int64),
+                               np.array([1], np.int64),
+                               [(TopOfBook, np.arange(4, dtype=np.int64), columns)])
     [(_, events)] = assembler.frames(0, 1)
-    assert events[0].ts_event is events[1].ts_event
-    assert events[1].ts_event is not events[2].ts_event and events[2].ts_event == 10**15 + 1
-    assert PyAssembler(kinds, bounds, np.array([1], np.int64), [table]).frames(0, 1) == [
-        (1, (0, 1, 2))]
+    assert events[0].ts_event is events[1].ts_event is events[3].ts_event
+    assert events[2].ts_event == big + 1 and events[2].ts_event is not events[0].ts_event
+    assert [e.best_bid for e in events] == [big, None, big + 1, big]
 
 
 @pytest.mark.parametrize(

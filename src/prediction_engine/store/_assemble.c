@@ -5,7 +5,8 @@
  * tape order, and each column says how to make a field's object from its row:
  *
  *   (CODES, int32 codes, tuple of objects)   objects[codes[row]] (ids, enums, tick prices)
- *   (INTS, int64 values)                     an int; equal neighbours share one object
+ *   (INTS, int64 values[, uint8 valid])      an int (None where not valid); one object per
+ *                                            value while it stays in a small cache
  *   (BOOLS, uint8 values)                    True or False
  *   (OBJECTS, sequence)                      sequence[row] (strings, decimals, nullables)
  *   (LEVELS, int32 offsets, int64 prices, int64 sizes)
@@ -29,6 +30,7 @@
 
 enum { CODES = 1, INTS = 2, BOOLS = 3, OBJECTS = 4, LEVELS = 5, CONST = 6, RECV = 7 };
 #define MAX_FIELDS 24
+#define INT_CACHE 256       /* INTS: ints kept per column, direct-mapped by value */
 #define PRICE_UNIT 100      /* micro-units: 0.0001, the finest tick */
 #define PRICE_GRID 10000    /* prices 0..1 */
 
@@ -37,8 +39,7 @@ typedef struct {
     Py_buffer buf[3];
     int held;               /* buffers acquired */
     PyObject *objects;      /* CODES, OBJECTS: a tuple; CONST: the object */
-    int64_t last;           /* INTS: the last value made and its object */
-    PyObject *last_obj;
+    struct { int64_t value; PyObject *obj; } *ints;  /* INTS: the cache, made on first use */
     PyObject **prices;      /* LEVELS: the int of each price on the grid, made on first use */
 } Column;
 
@@ -90,7 +91,10 @@ column_init(Column *c, PyObject *spec, Py_ssize_t rows)
     c->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(spec, 0));
     Py_ssize_t n = PyTuple_GET_SIZE(spec);
     static const Py_ssize_t arity[] = {0, 3, 2, 2, 2, 4, 2, 1};
-    if (c->kind < CODES || c->kind > RECV || n != arity[c->kind]) {
+    if (c->kind == INTS && n == 3 && PyTuple_GET_ITEM(spec, 2) == Py_None)
+        n = 2;  /* no validity: every value is valid */
+    int valid_ints = c->kind == INTS && n == 3;
+    if (c->kind < CODES || c->kind > RECV || (n != arity[c->kind] && !valid_ints)) {
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_ValueError, "bad column description (kind %d, %zd items)",
                          c->kind, n);
@@ -129,6 +133,15 @@ column_init(Column *c, PyObject *spec, Py_ssize_t rows)
                        "values") < 0)
             return -1;
         c->held = 1;
+        if (n == 3) {  /* INTS with validity */
+            if (get_buffer(PyTuple_GET_ITEM(spec, 2), &c->buf[1], 1, "validity") < 0)
+                return -1;
+            c->held = 2;
+            if (length(&c->buf[1]) < rows) {
+                PyErr_SetString(PyExc_ValueError, "validity: fewer than rows");
+                return -1;
+            }
+        }
         if (length(&c->buf[0]) < rows) {
             PyErr_SetString(PyExc_ValueError, "values: fewer than rows");
             return -1;
@@ -179,7 +192,12 @@ column_clear(Column *c)
         PyBuffer_Release(&c->buf[i]);
     c->held = 0;
     Py_CLEAR(c->objects);
-    Py_CLEAR(c->last_obj);
+    if (c->ints != NULL) {
+        for (int i = 0; i < INT_CACHE; i++)
+            Py_XDECREF(c->ints[i].obj);
+        PyMem_Free(c->ints);
+        c->ints = NULL;
+    }
     if (c->prices != NULL) {
         for (int i = 0; i <= PRICE_GRID; i++)
             Py_XDECREF(c->prices[i]);
@@ -230,7 +248,7 @@ levels_of(Column *c, int64_t row)
     return side;
 }
 
-/* The field's object for table row `row`: borrowed (the column, its last int or the frame
+/* The field's object for table row `row`: borrowed (the column, its int cache or the frame
  * holds it until after the event is made), except a LEVELS side, a new reference. */
 static inline PyObject *
 value_of(Column *c, int64_t row, PyObject *recv)
@@ -239,15 +257,21 @@ value_of(Column *c, int64_t row, PyObject *recv)
     case CODES:
         return PyTuple_GET_ITEM(c->objects, ((const int32_t *)c->buf[0].buf)[row]);
     case INTS: {
+        if (c->held == 2 && !((const uint8_t *)c->buf[1].buf)[row])
+            return Py_None;
         int64_t value = ((const int64_t *)c->buf[0].buf)[row];
-        if (c->last_obj == NULL || value != c->last) {
+        if (c->ints == NULL && (c->ints = PyMem_Calloc(INT_CACHE, sizeof(*c->ints))) == NULL)
+            return PyErr_NoMemory();
+        /* Fibonacci hashing: timestamps, prices and sizes spread over the slots. */
+        size_t slot = (size_t)(((uint64_t)value * 0x9E3779B97F4A7C15ULL) >> 56);
+        if (c->ints[slot].obj == NULL || c->ints[slot].value != value) {
             PyObject *made = PyLong_FromLongLong(value);
             if (made == NULL)
                 return NULL;
-            Py_XSETREF(c->last_obj, made);
-            c->last = value;
+            Py_XSETREF(c->ints[slot].obj, made);
+            c->ints[slot].value = value;
         }
-        return c->last_obj;
+        return c->ints[slot].obj;
     }
     case BOOLS:
         return ((const uint8_t *)c->buf[0].buf)[row] ? Py_True : Py_False;

@@ -1,10 +1,10 @@
 """Event tables read back into events: each column described once, any rows turned into events.
 
 A :class:`TableReader` describes each field of a table's struct as a *column* built once from
-its Arrow array: dictionary codes with one Python object per distinct value (ids, enums, prices
-on a tick grid; ids interned, since the engine keys its dicts by them), 64-bit integers whose
-equal neighbours share one ``int`` (timestamps: one object per frame), booleans, book sides,
-or one object per row. :meth:`TableReader.events` turns any rows into events in Python; the
+its Arrow array: dictionary codes with one Python object per distinct value (ids and enums;
+ids interned, since the engine keys its dicts by them), 64-bit integers (timestamps, prices,
+sizes) that share one ``int`` per value as long as a small cache keeps it, booleans, book
+sides, or one object per row. :meth:`TableReader.events` turns any rows into events in Python; the
 replay hands the same descriptions to the C assembler (:mod:`.assemble`), which builds the
 events straight into frames.
 """
@@ -60,8 +60,9 @@ __all__ = [
 ]
 
 CODES, INTS, BOOLS, OBJECTS, LEVELS, CONST, RECV = range(1, 8)
-"""Column kinds (see ``_assemble.c``): ``(CODES, int32 codes, objects)``, ``(INTS, int64)``
-(equal neighbours share one object), ``(BOOLS, uint8)``, ``(OBJECTS, sequence)``,
+"""Column kinds (see ``_assemble.c``): ``(CODES, int32 codes, objects)``, ``(INTS, int64[,
+uint8 valid])`` (``None`` where not valid; equal values share one object as far as a small
+cache keeps them), ``(BOOLS, uint8)``, ``(OBJECTS, sequence)``,
 ``(LEVELS, int32 offsets, int64 prices, int64 sizes)``, ``(CONST, object)`` and ``(RECV,)``
 (the receive time of the row's frame)."""
 
@@ -103,12 +104,23 @@ def _codes(array: pa.Array, convert: Callable[[Any], Any] | None = None) -> Colu
 
 
 def _values(array: pa.Array) -> Column:
-    """Integers and booleans without nulls stay numpy; anything else is one object per row."""
-    if not array.null_count and pa.types.is_integer(array.type):
-        return (INTS, numbers(array).astype(np.int64, copy=False))
+    """Integers (nulls too) and booleans stay numpy; anything else is one object per row."""
+    if pa.types.is_integer(array.type):
+        kind = "int" if pa.types.is_signed_integer(array.type) else "uint"
+        data = np.frombuffer(array.buffers()[1], dtype=f"{kind}{array.type.bit_width}")
+        values = data[array.offset: array.offset + len(array)].astype(np.int64, copy=False)
+        if not array.null_count:
+            return (INTS, values)
+        return (INTS, values, _bits(array.buffers()[0], array.offset, len(array)))
     if not array.null_count and pa.types.is_boolean(array.type):
         return (BOOLS, numbers(array))
     return (OBJECTS, array.to_pylist())
+
+
+def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
+    """An Arrow bitmap as one uint8 (0 or 1) per row."""
+    bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return bits[offset: offset + length]
 
 
 def _levels(array: pa.Array) -> Column:
@@ -124,15 +136,10 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     return array
 
 
-def _shared_runs(values: np.ndarray) -> list[Any]:
-    """``values`` as ints, equal neighbours sharing one object."""
-    if len(values) < 2:
-        return values.tolist()  # type: ignore[no-any-return]
-    new_run = np.empty(len(values), dtype=bool)
-    new_run[0] = True
-    np.not_equal(values[1:], values[:-1], out=new_run[1:])
-    distinct = _objects(values[new_run].tolist())
-    return distinct[np.cumsum(new_run) - 1].tolist()  # type: ignore[no-any-return]
+def _shared(values: list[int]) -> list[int]:
+    """``values`` with one object per distinct value."""
+    first: dict[int, int] = {}
+    return [first.setdefault(value, value) for value in values]
 
 
 def column_values(column: Column, rows: np.ndarray, recv: Sequence[Any] = ()) -> list[Any]:
@@ -142,7 +149,10 @@ def column_values(column: Column, rows: np.ndarray, recv: Sequence[Any] = ()) ->
     if kind == CODES:
         return _objects(column[2])[column[1][rows]].tolist()  # type: ignore[no-any-return]
     if kind == INTS:
-        return _shared_runs(column[1][rows])
+        values = _shared(column[1][rows].tolist())
+        if len(column) < 3:
+            return values
+        return [v if ok else None for v, ok in zip(values, column[2][rows].tolist(), strict=True)]
     if kind == BOOLS:
         return column[1][rows].astype(bool).tolist()  # type: ignore[no-any-return]
     if kind == OBJECTS:
@@ -173,22 +183,22 @@ _MARKET_EVENT: Final[dict[str, _Factory]] = {**_EVENT, "market": _id, "token": _
 
 EVENT_READERS: Final[dict[str, tuple[type[Event], dict[str, _Factory]]]] = {
     BOOK_SNAPSHOTS: (BookSnapshot, {
-        **_MARKET_EVENT, "bids": _levels, "asks": _levels, "tick_size": _codes,
-        "min_order_size": _codes, "last_trade_price": _codes, "neg_risk": _values,
+        **_MARKET_EVENT, "bids": _levels, "asks": _levels, "tick_size": _values,
+        "min_order_size": _values, "last_trade_price": _values, "neg_risk": _values,
         "hash": _values,
     }),
     BOOK_DELTAS: (BookDelta, {
-        **_MARKET_EVENT, "side": _side, "price": _codes, "size": _values,
-        "venue_best_bid": _codes, "venue_best_ask": _codes, "checkpoint": _values,
+        **_MARKET_EVENT, "side": _side, "price": _values, "size": _values,
+        "venue_best_bid": _values, "venue_best_ask": _values, "checkpoint": _values,
         "hash": _values,
     }),
     TRADES: (Trade, {
-        **_MARKET_EVENT, "price": _codes, "size": _values, "aggressor": _side,
+        **_MARKET_EVENT, "price": _values, "size": _values, "aggressor": _side,
         "trade_id": _values, "fee_rate_bps": _values, "transaction_hash": _values,
     }),
-    TOP_OF_BOOK: (TopOfBook, {**_MARKET_EVENT, "best_bid": _codes, "best_ask": _codes}),
+    TOP_OF_BOOK: (TopOfBook, {**_MARKET_EVENT, "best_bid": _values, "best_ask": _values}),
     TICK_SIZES: (TickSizeChanged, {
-        **_MARKET_EVENT, "old_tick_size": _codes, "new_tick_size": _codes,
+        **_MARKET_EVENT, "old_tick_size": _values, "new_tick_size": _values,
     }),
     REFERENCE_PRICES: (ReferencePrice, {
         **_EVENT, "symbol": _codes, "price": _values, "size": _values, "aggressor": _side,
