@@ -97,6 +97,8 @@ def _codes(array: pa.Array, convert: Callable[[Any], Any] | None = None) -> Colu
     distinct = array.dictionary.to_pylist()
     if convert is not None:
         distinct = [convert(value) for value in distinct]
+    if len(distinct) == 1 and not array.null_count:  # a part's market, the venue
+        return (CONST, distinct[0])
     indices = array.indices
     if array.null_count:
         indices = indices.fill_null(len(distinct))
