@@ -152,7 +152,7 @@ def column_values(column: Column, rows: np.ndarray, recv: Sequence[Any] = ()) ->
         return _objects(column[2])[column[1][rows]].tolist()  # type: ignore[no-any-return]
     if kind == INTS:
         values = _shared(column[1][rows].tolist())
-        if len(column) < 3:
+        if len(column) < 3 or column[2] is None:
             return values
         return [v if ok else None for v, ok in zip(values, column[2][rows].tolist(), strict=True)]
     if kind == BOOLS:
