@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,18 @@ def test_a_backtest_writes_its_run_and_report(world_store: Path, tmp_path: Path)
         assert (out / name).exists(), name
     assert "events/s" in result.output and str(out) in result.output.replace("\n", "")
     assert '"kind":"risk_averse"' in (out / "run.json").read_text().replace(" ", "")
+    summary = json.loads((out / "summary.json").read_text())
+    # The headline as `pengine report` shows it: ROI in percent, money to the cent.
+    assert f"{summary['roi'] * 100:.2f}%" in result.output
+    assert f"{Decimal(summary['total_pnl']):,.2f}" in result.output
+    # A run of minutes measures Sharpe on 1-minute returns, and `pengine report` re-renders it
+    # to the same bytes without being told the period.
+    assert summary["return_period_s"] == 60 and summary["return_periods"] >= 2
+    assert summary["sharpe"] is not None
+    written = (out / "summary.json").read_bytes()
+    again = runner.invoke(app, ["report", str(out)])
+    assert again.exit_code == 0, again.output
+    assert (out / "summary.json").read_bytes() == written
 
 
 def test_a_sweep_ranks_its_runs(world_store: Path, tmp_path: Path) -> None:
@@ -65,6 +79,12 @@ def test_a_sweep_ranks_its_runs(world_store: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "ranked by roi" in result.output
     assert (out / "sweep.csv").read_text().count("\n") == 3
+    ranked = json.loads((out / "sweep.json").read_text())["runs"]
+    lines = result.output.splitlines()
+    for rank, run in enumerate(ranked, start=1):  # each rank, run and parameter on one line
+        row = next(line for line in lines if run["run"] in line)
+        assert row.split()[:3] == [str(rank), run["run"], run["params"][0]]
+        assert f"{run['roi'] * 100:.2f}%" in row and f"{run['sharpe']:.2f}" in row
     bad = runner.invoke(app, ["sweep", "-s", "mean_reversion", "--data", str(world_store),
                               "--grid", str(grid), "--rank-by", "luck"])
     assert bad.exit_code == 2 and "--rank-by must be one of" in bad.output

@@ -56,7 +56,11 @@ def test_runs_are_ranked_and_do_not_depend_on_jobs(world_store: Path, tmp_path: 
     assert pnl == sorted(pnl, reverse=True)
     ranked = json.loads((tmp_path / "two" / "sweep.json").read_text())
     assert [r["run"] for r in ranked["runs"]] == [r.run for r in parallel]
-    assert (tmp_path / "two" / "run-0002" / "summary.json").exists()
+    summary = json.loads((tmp_path / "two" / "run-0002" / "summary.json").read_text())
+    # Each run is measured as `pengine backtest` measures it: a run of minutes gets 1-minute
+    # returns, so Sharpe is defined.
+    assert summary["return_period_s"] == 60 and summary["sharpe"] is not None
+    assert all(r.metrics["sharpe"] is not None for r in parallel)
     orders = {r.params: r.metrics["orders"] for r in parallel}
     # A lower entry edge never trades less.
     assert orders[("entry_edge=0.005",)] >= orders[("entry_edge=0.08",)]

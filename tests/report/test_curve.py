@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from prediction_engine.report import load_run, summarize
-from prediction_engine.report.curve import curve_metrics, resample
+from prediction_engine.report.curve import (
+    DEFAULT_PERIOD_S,
+    curve_metrics,
+    default_period_s,
+    resample,
+)
 from prediction_engine.report.rundir import EquityPoint
 from tests.report.rundirs import HOUR, MINUTE, T0, equity, write_run
 
@@ -123,3 +128,11 @@ def test_exposure_is_averaged_over_time() -> None:
 def test_period_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         curve_metrics(curve(1, 2), period_s=0)
+
+
+def test_the_default_return_period_is_a_minute_below_two_days_and_an_hour_from_them() -> None:
+    day = 86_400 * 10**9
+    assert default_period_s(0, 2 * day - 1) == 60
+    assert default_period_s(0, 2 * day) == 3600
+    assert default_period_s(5, 5) == 60
+    assert default_period_s(None, None) == DEFAULT_PERIOD_S == 3600

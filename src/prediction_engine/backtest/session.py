@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -16,12 +16,13 @@ from prediction_engine.backtest.runner import Backtest, BacktestConfig, Frame
 from prediction_engine.backtest.source import ReplaySource
 from prediction_engine.strategy.registry import build_strategies
 
+if TYPE_CHECKING:
+    from prediction_engine.report.summary import Summary
+
 __all__ = ["BacktestOptions", "BacktestOutcome", "run_backtest"]
 
 RUN_VERSION = 1
 _PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
-_SHORT_RUN_S = 2 * 86_400
-"""Runs shorter than this measure Sharpe and Sortino on 1-minute returns, longer ones hourly."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class BacktestOutcome:
     markets: int
     counters: dict[str, int]
     final_equity: int
-    summary: dict[str, Any] | None
+    summary: Summary | None
     replay_s: float
     """Wall time of the replay alone (not written anywhere: runs stay byte-identical)."""
 
@@ -93,7 +94,7 @@ def run_backtest(
         for r in sorted(source.resolutions, key=lambda r: (r.ts_recv, r.market))
     )
     final_equity = recorder.equity[-1].equity if recorder.equity else engine.state.equity()
-    summary: dict[str, Any] | None = None
+    summary: Summary | None = None
     if options.out is not None:
         meta = {
             "version": RUN_VERSION,
@@ -117,9 +118,7 @@ def run_backtest(
         if options.report:
             from prediction_engine.report import render_run
 
-            span_s = (backtest.now - source.first_ns) / 1e9
-            period = 60 if span_s < _SHORT_RUN_S else 3600
-            summary = render_run(options.out, period_s=period).as_dict()
+            summary = render_run(options.out)
     return BacktestOutcome(
         out=options.out,
         frames=backtest.frames,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -148,29 +150,40 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _money(value: Any) -> str:
-    return "-" if value is None else str(value)
+def _cell(value: Any, kind: str) -> str:
+    """One sweep metric for the table: money to the cent, ROI in percent, ratios to 2 places."""
+    if value is None or value == "":
+        return "n/a"
+    if value == "inf":
+        return "inf"
+    if kind == "money":
+        return f"{Decimal(str(value)):,.2f}"
+    if kind == "percent":
+        return f"{float(value) * 100:.2f}%"
+    if kind == "ratio":
+        return f"{float(value):.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _summary_table(outcome: BacktestOutcome) -> Table:
     table = Table(title="Backtest", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    c, s = outcome.counters, outcome.summary or {}
+    c = outcome.counters
     seconds = outcome.replay_s
     rate = outcome.events / seconds if seconds > 0 else 0.0
     rows = [
-        ("events / frames / markets",
+        ("Events / frames / markets",
          f"{outcome.events:,} / {outcome.frames:,} / {outcome.markets}"),
-        ("replay", f"{seconds:.1f} s, {rate:,.0f} events/s"),
-        ("signals / orders / fills / risk-rejected",
-         f"{c['signals']} / {c['orders']} / {c['fills']} / {c['rejected']}"),
-        ("final equity (USD)", f"{outcome.final_equity / ONE:.2f}"),
+        ("Replay", f"{seconds:.1f} s, {rate:,.0f} events/s"),
+        ("Signals / orders / fills / risk-rejected",
+         f"{c['signals']:,} / {c['orders']:,} / {c['fills']:,} / {c['rejected']:,}"),
+        ("Final equity (USD)", f"{outcome.final_equity / ONE:,.2f}"),
     ]
-    for key in ("total_pnl", "roi", "fees", "hit_rate", "sharpe", "sortino", "calmar",
-                "profit_factor", "max_drawdown"):
-        if key in s:
-            rows.append((key.replace("_", " "), _money(s[key])))
+    if outcome.summary is not None:
+        from prediction_engine.report.summary import headline  # plotly: only once it is needed
+
+        rows += headline(outcome.summary)
     for what, value in rows:
         table.add_row(what, value)
     return table
@@ -293,16 +306,32 @@ def sweep(  # noqa: PLR0917 - typer maps each parameter to an option
 
         rows = _guard(lambda: run_sweep(base, combos, out, jobs=jobs, rank_by=rank_by,
                                         on_done=done))
-    table = Table(title=f"Sweep ranked by {rank_by}", title_justify="left")
-    for name in ("rank", "run", "params", "PnL", "ROI", "Sharpe", "max DD", "fills", "error"):
-        table.add_column(name, justify="left" if name in ("run", "params", "error") else "right")
-    for rank, row in enumerate(rows[:top], start=1):
-        m = row.metrics
-        table.add_row(str(rank), row.run, " ".join(row.params), _money(m.get("total_pnl")),
-                      _money(m.get("roi")), _money(m.get("sharpe")),
-                      _money(m.get("max_drawdown")), _money(m.get("fills")), row.error or "")
-    console.print(table)
+    console.print(_sweep_table(rows[:top], rank_by))
     console.print(f"sweep: {out} (sweep.csv, sweep.json, one run directory per combination)")
+
+
+_SWEEP_COLUMNS = (("PnL", "total_pnl", "money"), ("ROI", "roi", "percent"),
+                  ("Sharpe", "sharpe", "ratio"), ("max DD", "max_drawdown", "money"),
+                  ("fills", "fills", "count"))
+
+
+def _sweep_table(rows: list[SweepRow], rank_by: str) -> Table:
+    """The ranked runs: one parameter per line, so the table fits a terminal."""
+    table = Table(title=f"Sweep ranked by {rank_by}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    table.add_column("rank", justify="right", no_wrap=True)
+    table.add_column("run", no_wrap=True)
+    table.add_column("params", no_wrap=True)
+    for name, _key, _kind in _SWEEP_COLUMNS:
+        table.add_column(name, justify="right", no_wrap=True)
+    errors = any(row.error for row in rows)
+    if errors:
+        table.add_column("error", overflow="fold")
+    for rank, row in enumerate(rows, start=1):
+        cells = [str(rank), row.run, "\n".join(row.params) or "(defaults)"]
+        cells += [_cell(row.metrics.get(key), kind) for _name, key, kind in _SWEEP_COLUMNS]
+        table.add_row(*cells, *((row.error or "",) if errors else ()))
+    return table
 
 
 def _check(base: BacktestOptions, combos: list[tuple[str, ...]]) -> int:

@@ -15,7 +15,6 @@ from rich.table import Table
 from prediction_engine.cli import app
 from prediction_engine.cli.common import fail
 from prediction_engine.report import (
-    DEFAULT_PERIOD_S,
     RunFormatError,
     encode_summary,
     headline,
@@ -34,13 +33,14 @@ def report(
         bool, typer.Option("--json", help="Print summary.json instead of the table.")
     ] = False,
     period: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--period", min=1,
+            "--period", min=1, show_default=False,
             help="Seconds per return period for Sharpe and Sortino (the equity curve is "
-            "resampled to it; a run shorter than two periods has none).",
+            "resampled to it; a run shorter than two periods has none). Default: 60 for a "
+            "run shorter than two days, 3600 otherwise, as the backtest itself chose.",
         ),
-    ] = DEFAULT_PERIOD_S,
+    ] = None,
 ) -> None:
     """Recompute a run's metrics; rewrite RUN/summary.json and RUN/report.html.
 

@@ -40,10 +40,11 @@ def _write(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-def render_run(run_dir: Path, *, period_s: int = DEFAULT_PERIOD_S) -> Summary:
+def render_run(run_dir: Path, *, period_s: int | None = None) -> Summary:
     """Compute the metrics of ``run_dir`` and write its ``summary.json`` and ``report.html``.
 
-    ``period_s``: the period the equity curve is resampled to for Sharpe and Sortino.
+    ``period_s``: the period the equity curve is resampled to for Sharpe and Sortino (by
+    default one minute for a run shorter than two days, an hour otherwise).
     Raises :class:`NotARunError` / :class:`RunFormatError` for a directory that is not a run.
     """
     run = load_run(run_dir)

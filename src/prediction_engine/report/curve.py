@@ -33,9 +33,12 @@ from prediction_engine.report.rundir import EquityPoint
 
 __all__ = [
     "DEFAULT_PERIOD_S",
+    "SHORT_PERIOD_S",
+    "SHORT_RUN_S",
     "YEAR_S",
     "CurveMetrics",
     "curve_metrics",
+    "default_period_s",
     "drawdowns",
     "period_returns",
     "resample",
@@ -44,6 +47,9 @@ __all__ = [
 ]
 
 DEFAULT_PERIOD_S = 3600
+SHORT_PERIOD_S = 60
+SHORT_RUN_S = 2 * 86_400
+"""Runs shorter than this get :data:`SHORT_PERIOD_S` returns by default, longer ones hourly."""
 YEAR_S = 365 * 24 * 3600
 _NS = 1_000_000_000
 
@@ -141,6 +147,15 @@ def _exposure_mean(points: Sequence[EquityPoint]) -> int | None:
     weighted = sum(a.exposure * (b.ts_ns - a.ts_ns)
                    for a, b in itertools.pairwise(points))
     return round(Fraction(weighted, duration))
+
+
+def default_period_s(first_ns: int | None, last_ns: int | None) -> int:
+    """The return period for Sharpe and Sortino when none is asked for: one minute for a run
+    shorter than two days (an hour would leave a few-hour backtest without a single return),
+    an hour otherwise."""
+    if first_ns is None or last_ns is None:
+        return DEFAULT_PERIOD_S
+    return SHORT_PERIOD_S if (last_ns - first_ns) < SHORT_RUN_S * _NS else DEFAULT_PERIOD_S
 
 
 def curve_metrics(points: Sequence[EquityPoint], period_s: int = DEFAULT_PERIOD_S) -> CurveMetrics:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from prediction_engine.core.numbers import ONE
-from prediction_engine.report.curve import DEFAULT_PERIOD_S, curve_metrics
+from prediction_engine.report.curve import curve_metrics, default_period_s
 from prediction_engine.report.forecast import forecast_summaries
 from prediction_engine.report.rundir import Fill, Resolution, Run
 from prediction_engine.report.summary import (
@@ -178,10 +178,12 @@ def _span(run: Run) -> tuple[int | None, int | None]:
             last if run.info.last_ns is None else run.info.last_ns)
 
 
-def summarize(run: Run, *, period_s: int = DEFAULT_PERIOD_S) -> Summary:
+def summarize(run: Run, *, period_s: int | None = None) -> Summary:
     """Every metric of ``run``: see this module's docstring and ``report.curve``'s.
 
-    ``period_s`` is the period the equity curve is resampled to for Sharpe and Sortino.
+    ``period_s`` is the period the equity curve is resampled to for Sharpe and Sortino; by
+    default one minute for a run shorter than two days, an hour otherwise
+    (:func:`~prediction_engine.report.curve.default_period_s`).
     """
     resolutions = _resolutions(run)
     positions = _positions(run, resolutions)
@@ -190,10 +192,12 @@ def summarize(run: Run, *, period_s: int = DEFAULT_PERIOD_S) -> Summary:
     losses = -sum(p.pnl for p in positions if p.status != "open" and p.pnl < 0)
     total = sum(p.pnl for p in positions)
     cash = run.info.starting_cash
+    first_ns, last_ns = _span(run)
+    if period_s is None:
+        period_s = default_period_s(first_ns, last_ns)
     curve = curve_metrics(run.equity, period_s)
     strategies = run.info.strategies or tuple(sorted({f.strategy for f in run.fills}))
     slugs = _slugs(run)
-    first_ns, last_ns = _span(run)
     return Summary(
         version=SUMMARY_VERSION,
         strategies=strategies,

@@ -195,6 +195,6 @@ def headline(summary: Summary) -> list[tuple[str, str]]:
         ("Exposure (mean / max)", f"{_money(summary.exposure_mean)} / "
                                   f"{_money(summary.exposure_max)}"),
     ]
-    rows += [(f"Brier ({f.strategy})", f"{f.brier:.4f} over {f.forecasts} forecasts")
+    rows += [(f"Brier ({f.strategy})", f"{f.brier:.4f} over {f.forecasts:,} forecasts")
              for f in summary.forecasts]
     return rows
