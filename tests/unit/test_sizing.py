@@ -159,3 +159,36 @@ def test_signal_validation(edge: float, confidence: float, fair: float) -> None:
             confidence=confidence,
             fair_price=fair,
         )
+
+
+def _reference_size(side: Side, price: int, q: float, bankroll: int, multiplier: float,
+                    schedule: FeeSchedule | None, room: int | None, step: int) -> int:
+    """The sizing rule written out in ``Fraction``s, as the module docstring states it."""
+    p, prob = Fraction(price, ONE), Fraction(repr(q))
+    fee = (Fraction(schedule.rate) * (p * (1 - p)) ** schedule.exponent) if schedule else 0
+    cost, q_pays = (p + fee, prob) if side is Side.BUY else (1 - p + fee, 1 - prob)
+    kelly = Fraction(0) if cost >= 1 or q_pays <= cost else (q_pays - cost) / (1 - cost)
+    budget = min(kelly * Fraction(multiplier), Fraction(1)) * max(bankroll, 0)
+    if room is not None:
+        budget = min(budget, Fraction(max(room, 0)))
+    return int(budget / cost) // step * step
+
+
+@given(
+    side=st.sampled_from([Side.BUY, Side.SELL]),
+    price=st.integers(1, ONE - 1),
+    q=st.floats(0, 1),
+    bankroll=st.integers(-10 * ONE, 10**6 * ONE),
+    multiplier=st.floats(0, 2),
+    schedule=st.none() | st.builds(
+        FeeSchedule, rate=st.decimals(0, 1, places=4), exponent=st.integers(0, 3)),
+    room=st.none() | st.integers(-ONE, 10**5 * ONE),
+    step=st.sampled_from([1, ONE // 100, ONE]),
+)
+def test_integer_sizing_is_the_exact_fraction_rule(
+    side: Side, price: int, q: float, bankroll: int, multiplier: float,
+    schedule: FeeSchedule | None, room: int | None, step: int,
+) -> None:
+    expected = _reference_size(side, price, q, bankroll, multiplier, schedule, room, step)
+    assert kelly_size(side, price, q, bankroll, multiplier=multiplier, fee_schedule=schedule,
+                      max_notional=room, size_step=step) == expected

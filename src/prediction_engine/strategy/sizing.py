@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from decimal import Decimal
 from fractions import Fraction
 
 import msgspec
@@ -31,26 +32,42 @@ DEFAULT_KELLY_MULTIPLIER = 0.5
 """Half Kelly: most of the growth of full Kelly for much less variance and model risk."""
 
 
-def _fee_per_share(price: Fraction, schedule: FeeSchedule | None) -> Fraction:
-    if schedule is None:
-        return Fraction(0)
-    return Fraction(schedule.rate) * (price * (1 - price)) ** schedule.exponent
-
-
 def _cost_and_odds(
     side: Side, price: int, probability: float, schedule: FeeSchedule | None
-) -> tuple[Fraction, Fraction]:
-    """Return (cost per share in USD, probability it pays) of the equivalent BUY."""
+) -> tuple[int, int, int, int]:
+    """Return the equivalent BUY's cost per share in USD and the probability it pays, exactly,
+    as integer ratios ``(cost_num, cost_den, q_num, q_den)``.
+
+    Integers, not ``Fraction``s: the same exact values at a tenth of the cost (sizing runs for
+    every signal the engine takes).
+    """
     if not 0 < price < ONE:
         raise ValueError(f"price must be inside (0, {ONE}) micro-units, got {price}")
     if not (math.isfinite(probability) and 0 <= probability <= 1):
         raise ValueError(f"probability must be in [0, 1], got {probability}")
     # The float's shortest decimal form (0.6 -> 3/5), which is what the model meant.
-    p, q = Fraction(price, ONE), Fraction(repr(float(probability)))
-    fee = _fee_per_share(p, schedule)
-    if side is Side.BUY:
-        return p + fee, q
-    return 1 - p + fee, 1 - q
+    q_num, q_den = Decimal(repr(float(probability))).as_integer_ratio()
+    paid = price if side is Side.BUY else ONE - price
+    if side is not Side.BUY:
+        q_num = q_den - q_num
+    if schedule is None:
+        return paid, ONE, q_num, q_den
+    # fee per share = rate x (p (1 - p)) ** e with p = price / ONE: over rate's denominator x
+    # ONE ** 2e, and the paid price (over ONE) joins it over that denominator x ONE.
+    e = schedule.exponent
+    if e < 0:
+        raise ValueError(f"fee exponent must be >= 0, got {e}")
+    rate_num, rate_den = schedule.rate.as_integer_ratio()
+    fee_den = rate_den * ONE ** (2 * e)
+    return (paid * fee_den + rate_num * (price * (ONE - price)) ** e * ONE, fee_den * ONE,
+            q_num, q_den)
+
+
+def _kelly(cost_num: int, cost_den: int, q_num: int, q_den: int) -> tuple[int, int]:
+    """The full Kelly fraction ``(q - c) / (1 - c)`` as ``(num, den)``; ``(0, 1)`` without edge."""
+    if cost_num >= cost_den or q_num * cost_den <= cost_num * q_den:
+        return 0, 1
+    return q_num * cost_den - cost_num * q_den, q_den * (cost_den - cost_num)
 
 
 def kelly_fraction(
@@ -60,10 +77,7 @@ def kelly_fraction(
 
     ``probability`` is the believed chance that the traded token pays out.
     """
-    cost, q = _cost_and_odds(side, price, probability, fee_schedule)
-    if cost >= 1 or q <= cost:
-        return Fraction(0)
-    return (q - cost) / (1 - cost)
+    return Fraction(*_kelly(*_cost_and_odds(side, price, probability, fee_schedule)))
 
 
 def kelly_size(
@@ -89,13 +103,21 @@ def kelly_size(
         raise ValueError(f"Kelly multiplier must be >= 0, got {multiplier}")
     if size_step <= 0:
         raise ValueError(f"size step must be > 0, got {size_step}")
-    kelly = kelly_fraction(side, price, probability, fee_schedule)
-    fraction = min(kelly * Fraction(multiplier), Fraction(1))
-    budget = fraction * max(bankroll, 0)
+    cost_num, cost_den, q_num, q_den = _cost_and_odds(side, price, probability, fee_schedule)
+    kelly_num, kelly_den = _kelly(cost_num, cost_den, q_num, q_den)
+    if kelly_num == 0:
+        return 0
+    m_num, m_den = multiplier.as_integer_ratio()
+    # fraction = min(kelly x multiplier, 1); budget = fraction x bankroll, at most max_notional.
+    f_num, f_den = kelly_num * m_num, kelly_den * m_den
+    if f_num >= f_den:
+        f_num = f_den = 1
+    budget_num, budget_den = f_num * max(bankroll, 0), f_den
     if max_notional is not None:
-        budget = min(budget, Fraction(max(max_notional, 0)))
-    cost, _ = _cost_and_odds(side, price, probability, fee_schedule)
-    shares = math.floor(budget / cost) // size_step * size_step
+        room = max(max_notional, 0)
+        if room * budget_den < budget_num:
+            budget_num, budget_den = room, 1
+    shares = (budget_num * cost_den) // (budget_den * cost_num) // size_step * size_step
     return shares if shares >= min_size else 0
 
 
