@@ -71,7 +71,7 @@ def test_recording_gives_the_same_store_as_converting_its_tapes(
 ) -> None:
     out = tmp_path / "rec"
     summary = record(sim_env, out, "--all-active", "--duration", "5", "--reference",
-                     "btcusdt", "--rtds", "btcusdt,ethusdt", "--refresh-s", "2")
+                     "btcusdt", "--rtds", "btcusdt,btc/usd", "--refresh-s", "2")
     recorder = summary["recorder"]
     assert isinstance(recorder, dict)
     assert summary["books_synced"] == summary["tokens"] and summary["tokens"] > 10
@@ -88,6 +88,10 @@ def test_recording_gives_the_same_store_as_converting_its_tapes(
                                                "reference_prices", "lifecycle"}
     assert any("venue=binance" in p for p in live) and any("venue=polymarket-rtds" in p
                                                            for p in live)
+    rtds = {p.split("market=")[1].split("/")[0] for p in live if "venue=polymarket-rtds" in p}
+    # Both RTDS topics, Binance-sourced and Chainlink (the topics' other symbols come along:
+    # the live server ignores filters, so the session filters only what the engine sees).
+    assert {"btcusdt", "btc%2Fusd"} <= rtds
     assert recorder["parquet_files"] == len(live)
     assert convert_all(out / "tapes", tmp_path / "later") == live
     assert_markets_precede_their_books(out / "store")

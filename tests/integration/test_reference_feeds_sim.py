@@ -99,3 +99,22 @@ async def test_rtds_server_filter_and_snapshot(server: ReferenceFeedServer) -> N
     events = [e for f in frames for e in parse_rtds_frame(f, 0)]
     assert events
     assert {e.symbol for e in events if isinstance(e, ReferencePrice)} == {"ethusdt"}
+
+
+@pytest.mark.parametrize(
+    ("filters", "symbols"), [('{"symbol":"btc/usd"}', {"btc/usd"}), ("", {"btc/usd", "eth/usd"})]
+)
+async def test_rtds_chainlink_topic_serves_chainlink_symbols(
+    server: ReferenceFeedServer, filters: str, symbols: set[str]
+) -> None:
+    subscription = {"topic": "crypto_prices_chainlink", "type": "*", "filters": filters}
+    request = {"action": "subscribe", "subscriptions": [subscription]}
+    async with aiohttp.ClientSession() as http, http.ws_connect(server.rtds_url) as ws:
+        await ws.send_str(msgspec.json.encode(request).decode())
+        frames = [await ws.receive_str(timeout=2) for _ in range(12)]
+    assert all('"topic":"crypto_prices_chainlink"' in f for f in frames)
+    events = [e for f in frames for e in parse_rtds_frame(f, 0)]
+    assert len(events) == len(frames)
+    assert {e.symbol for e in events if isinstance(e, ReferencePrice)} == symbols
+    btc = [e for e in events if isinstance(e, ReferencePrice) and e.symbol == "btc/usd"]
+    assert btc and all(e.price > 1000 for e in btc)  # the BTC path, not another asset's

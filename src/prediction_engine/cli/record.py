@@ -144,8 +144,9 @@ def record(  # noqa: PLR0917 - a command line is a long parameter list
     reference: Annotated[str | None, typer.Option(
         help="Also record Binance spot trades of these symbols, e.g. btcusdt,ethusdt.")] = None,
     rtds: Annotated[str | None, typer.Option(
-        help="Also record Polymarket RTDS crypto prices: btc/usd (Chainlink) or btcusdt "
-        "(Binance-sourced), comma-separated.")] = None,
+        help="Also record Polymarket RTDS crypto prices: btc/usd (Chainlink, what Up/Down "
+        "markets resolve on) or btcusdt (Binance-sourced), comma-separated. Each topic "
+        "chosen is recorded whole, its other symbols too (the server does not filter).")] = None,
     duration: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: until Ctrl-C or SIGTERM).")] = None,
 ) -> None:

@@ -20,6 +20,8 @@ __all__ = [
     "ReferenceFeedSpec",
     "Tick",
     "binance_trade",
+    "chainlink_symbol",
+    "rtds_chainlink_update",
     "rtds_snapshot",
     "rtds_update",
 ]
@@ -128,6 +130,27 @@ def rtds_update(tick: Tick) -> Json:
         "type": "update",
         "timestamp": tick.ts_ms + 5,
         "payload": payload,
+    }
+
+
+def chainlink_symbol(symbol: str) -> str:
+    """The Chainlink feed's name for a simulated pair: ``btcusdt`` -> ``btc/usd``."""
+    base = symbol[:-4] if symbol.endswith("usdt") else symbol
+    return f"{base}/usd"
+
+
+def rtds_chainlink_update(tick: Tick) -> Json:
+    """A ``crypto_prices_chainlink`` ``update`` (Polymarket's RTDS docs): the same price path
+    under the Chainlink symbol, which is what the simulated Up/Down markets resolve on."""
+    return {
+        "topic": "crypto_prices_chainlink",
+        "type": "update",
+        "timestamp": tick.ts_ms + 5,
+        "payload": {
+            "symbol": chainlink_symbol(tick.symbol),
+            "timestamp": tick.ts_ms,
+            "value": float(tick.price),
+        },
     }
 
 

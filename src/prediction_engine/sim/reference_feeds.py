@@ -8,7 +8,9 @@ path (geometric Brownian motion from a seed, quantized to each symbol's tick):
   ``SUBSCRIBE``/``UNSUBSCRIBE``/``LIST_SUBSCRIPTIONS`` requests with ``{"result":…,"id":…}``
   replies, and WebSocket-level pings from the server.
 - RTDS at ``/``: a ``{"action":"subscribe",…}`` request for ``crypto_prices`` gets one
-  ``subscribe`` history snapshot per symbol, then an ``update`` per symbol and step.
+  ``subscribe`` history snapshot per symbol, then an ``update`` per symbol and step; one for
+  ``crypto_prices_chainlink`` (filters ``{"symbol":"btc/usd"}`` or none for all) gets an
+  ``update`` per step under the Chainlink symbol (``btc/usd``), from the same price path.
 
 Test controls: :meth:`ReferenceFeedServer.drop_connections`, :meth:`~ReferenceFeedServer.stall`
 (sockets stay open, nothing is sent), :meth:`~ReferenceFeedServer.broadcast_raw`.
@@ -32,6 +34,8 @@ from prediction_engine.sim.prices import (
     ReferenceFeedSpec,
     Tick,
     binance_trade,
+    chainlink_symbol,
+    rtds_chainlink_update,
     rtds_snapshot,
     rtds_update,
 )
@@ -52,6 +56,8 @@ class _Client:
     combined: bool = True
     symbols: set[str] = field(default_factory=set)
     all_symbols: bool = False
+    chainlink: set[str] = field(default_factory=set)  # RTDS Chainlink symbols (btc/usd)
+    all_chainlink: bool = False
     stalled_until: float = 0.0
     pongs_while_stalled: bool = False
 
@@ -60,6 +66,9 @@ class _Client:
 
     def wants(self, symbol: str) -> bool:
         return self.all_symbols or symbol in self.symbols
+
+    def wants_chainlink(self, symbol: str) -> bool:
+        return self.all_chainlink or chainlink_symbol(symbol) in self.chainlink
 
     async def send(self, text: str) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
@@ -178,6 +187,9 @@ class ReferenceFeedServer:
                 if client.wants(tick.symbol):
                     await client.send(self._render(client, tick))
                     self.counters["frames_sent"] += 1
+                if client.feed == "rtds" and client.wants_chainlink(tick.symbol):
+                    await client.send(msgspec.json.encode(rtds_chainlink_update(tick)).decode())
+                    self.counters["frames_sent"] += 1
 
     @staticmethod
     def _render(client: _Client, tick: Tick) -> str:
@@ -250,8 +262,24 @@ class ReferenceFeedServer:
         except (msgspec.DecodeError, KeyError, TypeError):
             return  # the real server's answer to garbage is undocumented: ignore it
         for sub in subscriptions:
-            if isinstance(sub, dict) and sub.get("topic") == "crypto_prices":
+            if not isinstance(sub, dict):
+                continue
+            if sub.get("topic") == "crypto_prices":
                 await self._subscribe_rtds(client, sub.get("filters") or "")
+            elif sub.get("topic") == "crypto_prices_chainlink":
+                self._subscribe_chainlink(client, sub.get("filters") or "")
+
+    @staticmethod
+    def _subscribe_chainlink(client: _Client, filters: str) -> None:
+        """``{"symbol":"btc/usd"}`` as a JSON string, or nothing for every symbol."""
+        try:
+            wanted = msgspec.json.decode(filters).get("symbol") if filters else None
+        except (msgspec.DecodeError, AttributeError):
+            return  # undocumented answer to a bad filter: ignore it, as for garbage
+        if wanted is None:
+            client.all_chainlink = True
+        elif isinstance(wanted, str):
+            client.chainlink.add(wanted.lower())
 
     async def _subscribe_rtds(self, client: _Client, filters: str) -> None:
         wanted = {s.strip().lower() for s in filters.split(",") if s.strip()}
