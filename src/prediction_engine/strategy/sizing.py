@@ -8,7 +8,7 @@ A binary token bought at cost ``c`` per share pays 1 if it wins. With believed p
 ``c`` is the price plus the taker fee per share (unrounded, so slightly conservative). A SELL of
 a token at ``p`` is the mirror: it carries the exposure of buying the complement at ``1 - p``
 with probability ``1 - q``, so ``f* = (p - q) / p`` without fees, and its size counts the same
-shares. Probabilities are floats (model math); the arithmetic is exact (``Fraction``) and the
+shares. Probabilities are floats (model math); the arithmetic is exact (integer ratios) and the
 size is floored to the venue's step, so spend never exceeds the bankroll or the cap.
 """
 
