@@ -80,6 +80,11 @@ def numbers(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_boolean(array.type):
         bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
         return np.unpackbits(bits, bitorder="little")[array.offset: array.offset + len(array)]
+    return _buffer_ints(array)
+
+
+def _buffer_ints(array: pa.Array) -> np.ndarray:
+    """An integer array's data buffer as numpy, zero-copy (null slots hold anything)."""
     kind = "int" if pa.types.is_signed_integer(array.type) else "uint"
     values = np.frombuffer(array.buffers()[1], dtype=f"{kind}{array.type.bit_width}")
     return values[array.offset: array.offset + len(array)]
@@ -104,9 +109,7 @@ def _codes(array: pa.Array, convert: Callable[[Any], Any] | None = None) -> Colu
         return (CODES, numbers(indices).astype(np.int32, copy=False), (*distinct, None))
     # Nulls point past the distinct values; numpy, not Arrow's fill_null (pyarrow.compute's
     # functions import pandas, 0.4 s once per process).
-    kind = "int" if pa.types.is_signed_integer(indices.type) else "uint"
-    raw = np.frombuffer(indices.buffers()[1], dtype=f"{kind}{indices.type.bit_width}")
-    codes = raw[indices.offset: indices.offset + len(indices)].astype(np.int32)  # a copy
+    codes = _buffer_ints(indices).astype(np.int32)  # a copy
     codes[_bits(indices.buffers()[0], indices.offset, len(indices)) == 0] = len(distinct)
     return (CODES, codes, (*distinct, None))
 
@@ -114,9 +117,7 @@ def _codes(array: pa.Array, convert: Callable[[Any], Any] | None = None) -> Colu
 def _values(array: pa.Array) -> Column:
     """Integers (nulls too) and booleans stay numpy; anything else is one object per row."""
     if pa.types.is_integer(array.type):
-        kind = "int" if pa.types.is_signed_integer(array.type) else "uint"
-        data = np.frombuffer(array.buffers()[1], dtype=f"{kind}{array.type.bit_width}")
-        values = data[array.offset: array.offset + len(array)].astype(np.int64, copy=False)
+        values = _buffer_ints(array).astype(np.int64, copy=False)
         if not array.null_count:
             return (INTS, values)
         return (INTS, values, _bits(array.buffers()[0], array.offset, len(array)))
