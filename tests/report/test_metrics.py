@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from prediction_engine.report import Summary, load_run, summarize
+from prediction_engine.report import Summary, headline, load_run, summarize
 from tests.report.rundirs import (
     HOUR,
     M1,
@@ -74,6 +74,7 @@ def test_unresolved_position_is_valued_at_its_final_mark(tmp_path: Path) -> None
     assert summary.hit_rate is None
     assert summary.profit_factor is None
     assert summary.forecasts == ()
+    assert dict(headline(summary))["Hit rate"] == "n/a (no position settled or closed)"
 
 
 def test_unmarked_open_position_falls_back_to_its_last_fill_price(tmp_path: Path) -> None:

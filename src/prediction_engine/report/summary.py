@@ -185,7 +185,8 @@ def headline(summary: Summary) -> list[tuple[str, str]]:
         ("Fills", f"{summary.fills:,}"),
         ("Volume", _money(summary.volume)),
         ("Fees", _money(summary.fees)),
-        ("Hit rate", f"{_percent(summary.hit_rate)} of {summary.positions_done} positions"),
+        ("Hit rate", f"{_percent(summary.hit_rate)} of {summary.positions_done:,} positions"
+                     if summary.positions_done else "n/a (no position settled or closed)"),
         ("Profit factor", _profit_factor(summary)),
         ("Max drawdown", _drawdown(summary)),
         ("Annualized return", _percent(summary.annualized_return)),
