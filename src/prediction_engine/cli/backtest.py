@@ -150,21 +150,6 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _cell(value: Any, kind: str) -> str:
-    """One sweep metric for the table: money to the cent, ROI in percent, ratios to 2 places."""
-    if value is None or value == "":
-        return "n/a"
-    if value == "inf":
-        return "inf"
-    if kind == "money":
-        return f"{Decimal(str(value)):,.2f}"
-    if kind == "percent":
-        return f"{float(value) * 100:.2f}%"
-    if kind == "ratio":
-        return f"{float(value):.2f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def _summary_table(outcome: BacktestOutcome) -> Table:
     table = Table(title="Backtest", show_header=False, title_justify="left")
     table.add_column("what")
@@ -310,26 +295,34 @@ def sweep(  # noqa: PLR0917 - typer maps each parameter to an option
     console.print(f"sweep: {out} (sweep.csv, sweep.json, one run directory per combination)")
 
 
-_SWEEP_COLUMNS = (("PnL", "total_pnl", "money"), ("ROI", "roi", "percent"),
-                  ("Sharpe", "sharpe", "ratio"), ("max DD", "max_drawdown", "money"),
-                  ("fills", "fills", "count"))
-
-
 def _sweep_table(rows: list[SweepRow], rank_by: str) -> Table:
-    """The ranked runs: one parameter per line, so the table fits a terminal."""
+    """The ranked runs: one parameter per line, so the table fits a terminal; metrics shown as
+    the report's headline shows them (ratios to two places here, for width)."""
+    from prediction_engine.report.summary import money_text, percent_text, ratio_text
+
+    def usd(value: str | None) -> str:  # summary.json writes money as exact decimal strings
+        return money_text(None if value is None else Decimal(value))
+
+    columns: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+        ("PnL", "total_pnl", usd),
+        ("ROI", "roi", percent_text),
+        ("Sharpe", "sharpe", lambda v: ratio_text(v, 2)),
+        ("max DD", "max_drawdown", usd),
+        ("fills", "fills", lambda v: "n/a" if v is None else f"{v:,}"),
+    )
     table = Table(title=f"Sweep ranked by {rank_by}", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False, collapse_padding=True)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("run", no_wrap=True)
     table.add_column("params", no_wrap=True)
-    for name, _key, _kind in _SWEEP_COLUMNS:
+    for name, _key, _text in columns:
         table.add_column(name, justify="right", no_wrap=True)
     errors = any(row.error for row in rows)
     if errors:
         table.add_column("error", overflow="fold")
     for rank, row in enumerate(rows, start=1):
         cells = [str(rank), row.run, "\n".join(row.params) or "(defaults)"]
-        cells += [_cell(row.metrics.get(key), kind) for _name, key, kind in _SWEEP_COLUMNS]
+        cells += [text(row.metrics.get(key)) for _name, key, text in columns]
         table.add_row(*cells, *((row.error or "",) if errors else ()))
     return table
 

@@ -27,6 +27,9 @@ __all__ = [
     "Summary",
     "encode_summary",
     "headline",
+    "money_text",
+    "percent_text",
+    "ratio_text",
     "read_summary",
     "stable",
 ]
@@ -152,16 +155,19 @@ def read_summary(path: Path) -> Summary:
     return msgspec.json.decode(file.read_bytes(), type=Summary)
 
 
-def _money(value: Decimal | None) -> str:
+def money_text(value: Decimal | None) -> str:
+    """USD to the cent with thousands separators; ``n/a`` when undefined."""
     return "n/a" if value is None else f"{value:,.2f}"
 
 
-def _percent(value: float | None) -> str:
+def percent_text(value: float | None) -> str:
+    """A fraction as a percentage to two places; ``n/a`` when undefined."""
     return "n/a" if value is None else f"{value * 100:.2f}%"
 
 
-def _ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def ratio_text(value: float | None, places: int = 3) -> str:
+    """A ratio (Sharpe, Sortino, Calmar) to ``places`` places; ``n/a`` when undefined."""
+    return "n/a" if value is None else f"{value:.{places}f}"
 
 
 def _profit_factor(summary: Summary) -> str:
@@ -173,28 +179,29 @@ def _profit_factor(summary: Summary) -> str:
 def _drawdown(summary: Summary) -> str:
     if summary.max_drawdown is None:
         return "n/a"
-    return f"{_money(summary.max_drawdown)} ({_percent(summary.max_drawdown_fraction)} of peak)"
+    peak = percent_text(summary.max_drawdown_fraction)
+    return f"{money_text(summary.max_drawdown)} ({peak} of peak)"
 
 
 def headline(summary: Summary) -> list[tuple[str, str]]:
     """The headline metrics as (label, display text) rows, for the CLI table and the HTML."""
     rows = [
-        ("Total PnL", _money(summary.total_pnl)),
-        ("ROI", _percent(summary.roi)),
-        ("Starting cash", _money(summary.starting_cash)),
+        ("Total PnL", money_text(summary.total_pnl)),
+        ("ROI", percent_text(summary.roi)),
+        ("Starting cash", money_text(summary.starting_cash)),
         ("Fills", f"{summary.fills:,}"),
-        ("Volume", _money(summary.volume)),
-        ("Fees", _money(summary.fees)),
-        ("Hit rate", f"{_percent(summary.hit_rate)} of {summary.positions_done:,} positions"
+        ("Volume", money_text(summary.volume)),
+        ("Fees", money_text(summary.fees)),
+        ("Hit rate", f"{percent_text(summary.hit_rate)} of {summary.positions_done:,} positions"
                      if summary.positions_done else "n/a (no position settled or closed)"),
         ("Profit factor", _profit_factor(summary)),
         ("Max drawdown", _drawdown(summary)),
-        ("Annualized return", _percent(summary.annualized_return)),
-        ("Sharpe", _ratio(summary.sharpe)),
-        ("Sortino", _ratio(summary.sortino)),
-        ("Calmar", _ratio(summary.calmar)),
-        ("Exposure (mean / max)", f"{_money(summary.exposure_mean)} / "
-                                  f"{_money(summary.exposure_max)}"),
+        ("Annualized return", percent_text(summary.annualized_return)),
+        ("Sharpe", ratio_text(summary.sharpe)),
+        ("Sortino", ratio_text(summary.sortino)),
+        ("Calmar", ratio_text(summary.calmar)),
+        ("Exposure (mean / max)", f"{money_text(summary.exposure_mean)} / "
+                                  f"{money_text(summary.exposure_max)}"),
     ]
     rows += [(f"Brier ({f.strategy})", f"{f.brier:.4f} over {f.forecasts:,} forecasts")
              for f in summary.forecasts]
