@@ -47,9 +47,9 @@ def _cost_and_odds(
         raise ValueError(f"probability must be in [0, 1], got {probability}")
     # The float's shortest decimal form (0.6 -> 3/5), which is what the model meant.
     q_num, q_den = Decimal(repr(float(probability))).as_integer_ratio()
-    paid = price if side is Side.BUY else ONE - price
-    if side is not Side.BUY:
-        q_num = q_den - q_num
+    paid = price
+    if side is not Side.BUY:  # the complement: bought at 1 - p, paying with 1 - q
+        paid, q_num = ONE - price, q_den - q_num
     if schedule is None:
         return paid, ONE, q_num, q_den
     # fee per share = rate x (p (1 - p)) ** e with p = price / ONE: over rate's denominator x
