@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prediction_engine.report.curve import DEFAULT_PERIOD_S
 from prediction_engine.report.html import render_html
 from prediction_engine.report.metrics import summarize
 from prediction_engine.report.rundir import NotARunError, Run, RunFormatError, is_run, load_run
 from prediction_engine.report.summary import Summary, encode_summary, headline, read_summary
 
 __all__ = [
-    "DEFAULT_PERIOD_S",
     "NotARunError",
     "Run",
     "RunFormatError",
